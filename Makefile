@@ -1,0 +1,60 @@
+# ecs-operator developer entry points. Every target installs what it needs on a fresh machine.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+STATE ?= $(or $(ECS_OPERATOR_STATE),/tmp/ecs-operator-local)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help venv controlplane up down run test lint unit integration crds bench clean
+
+help:
+	@echo "make run    - build and start the local control plane, apply CRDs and examples, run the operator"
+	@echo "make test   - lint, type-check, CRD drift check, unit and integration tests"
+	@echo "make down   - stop the local control plane started by 'make run'"
+	@echo "make bench  - benchmarks (prints a table, writes bench/results/)"
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null || PY=python3; test -d $(VENV) || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip==25.3
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+venv: $(STAMP)
+
+controlplane:
+	bash hack/controlplane/build.sh >/dev/null
+
+up: venv controlplane
+	$(VENV)/bin/python hack/controlplane/localcp.py up --state-dir $(STATE)
+
+down: venv
+	$(VENV)/bin/python hack/controlplane/localcp.py down --state-dir $(STATE)
+
+run: venv controlplane
+	bash hack/run-local.sh
+
+lint: venv
+	$(VENV)/bin/ruff check operator tests hack bench
+	$(VENV)/bin/ruff format --check operator tests hack bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/python -m ecs_operator.api.crdgen --check
+
+unit: venv
+	bash hack/pytest.sh tests/unit
+
+integration: venv controlplane
+	bash hack/pytest.sh tests/integration
+
+test: lint controlplane
+	bash hack/pytest.sh tests
+
+crds: venv
+	$(VENV)/bin/python -m ecs_operator.api.crdgen
+
+bench: venv controlplane
+	$(VENV)/bin/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,57 @@
+"""`ecs-operator`: the operator's own command line.
+
+`ecs-operator run` starts the Kopf operator against a kubeconfig (``--kubeconfig`` or
+``$KUBECONFIG``) or, inside a pod, the in-cluster configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+import kopf
+
+from ecs_operator.kube.client import configure
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecs-operator", description="Amazon ECS scheduling on Kubernetes")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the operator")
+    run.add_argument("--kubeconfig", help="path to a kubeconfig (default: in-cluster, then $KUBECONFIG)")
+    run.add_argument(
+        "--namespace", "-n", action="append", default=[], help="watch only these namespaces (repeatable)"
+    )
+    run.add_argument("--peering", default=None, help="Kopf peering name (coordinates several replicas)")
+    run.add_argument("--liveness", default=None, help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")
+    run.add_argument("--verbose", "-v", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        configure(args.kubeconfig)
+        import ecs_operator.handlers.registry  # noqa: F401  (registers every handler)
+
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        kopf.configure(verbose=args.verbose)
+        asyncio.run(
+            kopf.operator(
+                clusterwide=not args.namespace,
+                namespaces=args.namespace,
+                standalone=args.peering is None,
+                peering_name=args.peering or "default",
+                liveness_endpoint=args.liveness,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""The one place that knows every handler module: importing it registers them all with Kopf."""
+
+from __future__ import annotations
+
+from ecs_operator.handlers import instances, settings
+
+__all__ = ["instances", "settings"]

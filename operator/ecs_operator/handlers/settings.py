@@ -1,0 +1,21 @@
+"""Operator-wide Kopf settings, applied at startup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+    # Our handlers run the blocking `kubernetes` client: give Kopf's executor room for many at once.
+    settings.execution.max_workers = 32
+    # Kubernetes Events carry the ECS-worded messages; keep Kopf's own chatter out of them.
+    settings.posting.level = 30  # logging.WARNING
+    # Keep Kopf's bookkeeping out of our objects' status (it belongs to the ECS fields).
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="kopf.ecs-operator.dev")
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix="kopf.ecs-operator.dev")
+    settings.persistence.finalizer = "ecs-operator.dev/finalizer"
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330

@@ -1,0 +1,49 @@
+"""API clients for the operator: kubeconfig or in-cluster configuration, loaded once.
+
+Why a module: Kopf authenticates its own watches, but our writes (status with resourceVersion,
+pods) go through the official client; both must use the same credentials, chosen in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+from kubernetes import client, config
+
+
+@dataclass(frozen=True)
+class Clients:
+    """The typed API groups the operator uses."""
+
+    core: client.CoreV1Api
+    custom: client.CustomObjectsApi
+    networking: client.NetworkingV1Api
+    api: client.ApiClient
+
+
+def configure(kubeconfig: str | None = None) -> None:
+    """Load credentials: an explicit kubeconfig, else in-cluster, else $KUBECONFIG / ~/.kube/config."""
+    if kubeconfig:
+        os.environ["KUBECONFIG"] = kubeconfig
+        config.load_kube_config(config_file=kubeconfig)
+    elif os.environ.get("KUBERNETES_SERVICE_HOST") and not os.environ.get("KUBECONFIG"):
+        config.load_incluster_config()
+    else:
+        config.load_kube_config()
+    clients.cache_clear()
+
+
+@cache
+def clients() -> Clients:
+    cfg = client.Configuration.get_default_copy()
+    # Many handlers run in Kopf's thread pool at once; the default pool of 4 would serialize them.
+    cfg.connection_pool_maxsize = 32
+    api = client.ApiClient(cfg)
+    return Clients(
+        core=client.CoreV1Api(api),
+        custom=client.CustomObjectsApi(api),
+        networking=client.NetworkingV1Api(api),
+        api=api,
+    )

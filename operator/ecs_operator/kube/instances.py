@@ -1,0 +1,87 @@
+"""Create and update EcsContainerInstances with compare-and-swap on resourceVersion.
+
+The instance is shared state (architecture.md §2): schedulers write claims into its status while
+this module writes what the node says. Both always write with the resourceVersion they read, so
+neither can overwrite the other; `reconcile.instances.desired_instance_status` carries the claims
+over untouched and recomputes the remaining resources from them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ecs_operator.kube import objects
+from ecs_operator.kube.errors import AlreadyExists, NotFound
+from ecs_operator.kube.objects import CLUSTERS, INSTANCES, Obj
+from ecs_operator.reconcile.instances import changed, desired_instance_status, foreign_usage, instance_name
+
+
+def sync(
+    *,
+    cluster: str,
+    cluster_uid: str,
+    node_name: str,
+    node: dict[str, Any] | None,
+    selected: bool,
+    pods: list[dict[str, Any]],
+) -> Obj | None:
+    """Bring `<cluster>.<node>` in line with its node; create it when the node is newly selected."""
+    name = instance_name(cluster, node_name)
+    try:
+        current = objects.get(INSTANCES, name)
+    except NotFound:
+        if not selected:
+            return None
+        current = _create(cluster, cluster_uid, node_name)
+    usage = foreign_usage(pods)
+
+    def compute(obj: Obj) -> Obj | None:
+        desired = desired_instance_status(
+            spec=obj.get("spec") or {},
+            status=obj.get("status") or {},
+            node=node,
+            selected=selected,
+            usage=usage,
+            now=datetime.now(UTC),
+        )
+        return changed(obj.get("status") or {}, desired)
+
+    return objects.update_status(INSTANCES, name, compute, current=current)
+
+
+def _create(cluster: str, cluster_uid: str, node_name: str) -> Obj:
+    body = {
+        "apiVersion": f"{INSTANCES.group}/{INSTANCES.version}",
+        "kind": "EcsContainerInstance",
+        "metadata": {
+            "name": instance_name(cluster, node_name),
+            "labels": {"ecs-operator.dev/cluster": cluster, "ecs-operator.dev/node": node_name},
+            # Deleting the cluster deletes its instances (Kubernetes garbage collection).
+            "ownerReferences": [
+                {
+                    "apiVersion": f"{CLUSTERS.group}/{CLUSTERS.version}",
+                    "kind": "EcsCluster",
+                    "name": cluster,
+                    "uid": cluster_uid,
+                    "blockOwnerDeletion": False,
+                }
+            ],
+        },
+        "spec": {"cluster": cluster, "nodeName": node_name, "status": "ACTIVE"},
+    }
+    try:
+        return objects.create(INSTANCES, body)
+    except AlreadyExists:
+        return objects.get(INSTANCES, instance_name(cluster, node_name))
+
+
+def cluster_counts(cluster: str) -> dict[str, Any]:
+    """EcsCluster.status counts, from the cluster's container instances."""
+    items = objects.list_objects(INSTANCES, label_selector=f"ecs-operator.dev/cluster={cluster}")
+    registered = [i for i in items if (i.get("status") or {}).get("status") in ("ACTIVE", "DRAINING")]
+    return {
+        "status": "ACTIVE",
+        "registeredContainerInstancesCount": len(registered),
+        "runningTasksCount": sum(int((i.get("status") or {}).get("runningTasksCount", 0)) for i in registered),
+    }
