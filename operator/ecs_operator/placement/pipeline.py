@@ -1,0 +1,218 @@
+"""The placement pipeline (architecture.md §4), assembled in one constructor.
+
+For each task: every instance runs the chain of feasibility checks until one rejects it (its
+:class:`Verdict` keeps the reason and how far it got); the feasible ones are narrowed by the
+strategies in order; a final tie-break picks uniformly from the injected ``random.Random``.
+
+Placing N tasks places one at a time (ecs-semantics §1.1). A placement only changes the instance
+it lands on, and every check depends only on the instance and the request, so after the first
+task only that one instance is judged again: N tasks on M instances cost O(M × checks) once plus
+O(M) per task for the strategies.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .constraints import DistinctInstance, MemberOf
+from .filters import (
+    AgentConnected,
+    Compatible,
+    EnoughCpu,
+    EnoughMemory,
+    FreePorts,
+    InstanceActive,
+    LaunchTypeMatches,
+    assign_dynamic_ports,
+)
+from .reasons import PlacementFailure, Rejection, Verdict
+from .request import TaskRequest
+from .snapshot import Claim, ClusterSnapshot, InstanceSnapshot, LaunchType
+from .spec import SPREAD_INSTANCES, SPREAD_ZONES, PlacementStrategy, TaskKind, random_strategy
+from .stages import FeasibilityCheck, InstanceCheck, Strategy
+from .strategies import strategy_for
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where one task goes, and the claim to commit there (dynamic ports already assigned)."""
+
+    instance: str
+    claim: Claim
+
+
+@dataclass(frozen=True)
+class PlacementResult:
+    """``placements`` in order; ``snapshot`` holds them as provisional claims; ``failure`` says
+    why the next task could not be placed (the rest were not tried: they would fail the same way).
+    """
+
+    requested: int
+    placements: tuple[Placement, ...]
+    snapshot: ClusterSnapshot
+    failure: PlacementFailure | None = None
+
+    @property
+    def unplaced(self) -> int:
+        return self.requested - len(self.placements)
+
+
+@dataclass(frozen=True)
+class StrategyStep:
+    """For explain: a strategy and the instances it kept."""
+
+    strategy: str
+    kept: tuple[str, ...]
+
+
+def effective_strategies(request: TaskRequest) -> tuple[PlacementStrategy, ...]:
+    """The chain the engine applies: the request's, or ECS's behaviour when it gives none.
+
+    Fargate takes no strategies and ECS spreads its tasks across zones (§8.3); a service with no
+    strategy at all fills the zone, then the instance, with the fewest of its tasks (§1.3); RunTask
+    is random (decision 2).
+    """
+    if request.launch_type is LaunchType.FARGATE or (
+        not request.strategies and request.kind is TaskKind.SERVICE
+    ):
+        return (SPREAD_ZONES, SPREAD_INSTANCES)
+    return request.strategies or (random_strategy(),)
+
+
+class PlacementEngine:
+    """The checks in order, and the strategies; stateless apart from that, so one can be shared."""
+
+    def __init__(self) -> None:
+        self.checks: tuple[FeasibilityCheck, ...] = (
+            # 1. Candidates. Status, then agent: ECS never considers a DRAINING/INACTIVE instance,
+            #    and a disconnected agent is the next most basic defect (reason AGENT). Launch type
+            #    before compatibility: Fargate capacity is a different pool, not a different host.
+            InstanceActive(),
+            AgentConnected(),
+            LaunchTypeMatches(),
+            Compatible(),
+            # 2. Resources, after candidates: ECS's own order (§1.1). CPU, memory, then ports, the
+            #    order ECS lists the RESOURCE:* reasons; when several run short the first is named.
+            EnoughCpu(),
+            EnoughMemory(),
+            FreePorts(),
+            # 3. Hard constraints last (§1.1: the constraint filter follows the resource filter).
+            #    memberOf before distinctInstance: an instance outside the memberOf set is further
+            #    from fitting than one that merely runs a task of the group already, so the closest
+            #    match names the more useful reason.
+            MemberOf(),
+            DistinctInstance(),
+        )
+
+    def bind(self, request: TaskRequest) -> list[tuple[int, InstanceCheck]]:
+        """The checks with something to verify for ``request``, with their position in the chain."""
+        bound = ((n, check.bind(request)) for n, check in enumerate(self.checks))
+        return [(n, c) for n, c in bound if c is not None]
+
+    def judge(self, bound: Sequence[tuple[int, InstanceCheck]], instance: InstanceSnapshot) -> Verdict:
+        outcome = _first_rejection(bound, instance)
+        return (
+            Verdict(instance.name, len(self.checks)) if outcome is None else Verdict(instance.name, *outcome)
+        )
+
+    def evaluate(self, cluster: ClusterSnapshot, request: TaskRequest) -> tuple[Verdict, ...]:
+        bound = self.bind(request)
+        return tuple(self.judge(bound, inst) for inst in cluster)
+
+    def strategies(self, request: TaskRequest) -> tuple[Strategy, ...]:
+        return tuple(strategy_for(spec) for spec in effective_strategies(request))
+
+    def select(
+        self,
+        pool: Sequence[InstanceSnapshot],
+        cluster: ClusterSnapshot,
+        request: TaskRequest,
+        strategies: Sequence[Strategy],
+        rng: random.Random,
+        trace: list[StrategyStep] | None = None,
+    ) -> InstanceSnapshot:
+        """Narrow a non-empty pool of feasible instances by each strategy, then break ties."""
+        for strategy in strategies:
+            pool = strategy.narrow(pool, cluster, request, rng)
+            if trace is not None:
+                trace.append(StrategyStep(str(strategy), tuple(i.name for i in pool)))
+        return pool[0] if len(pool) == 1 else rng.choice(pool)
+
+    def place(
+        self, cluster: ClusterSnapshot, request: TaskRequest, count: int = 1, rng: random.Random | None = None
+    ) -> PlacementResult:
+        rng = rng if rng is not None else random.Random()
+        bound = self.bind(request)
+        strategies = self.strategies(request)
+        # Verdicts are kept only for rejected instances; a Verdict per feasible one is work no one reads.
+        rejected: dict[str, tuple[int, Rejection]] = {}
+        feasible: dict[str, InstanceSnapshot] = {}
+        for inst in cluster:
+            outcome = _first_rejection(bound, inst)
+            if outcome is None:
+                feasible[inst.name] = inst
+            else:
+                rejected[inst.name] = outcome
+        placements: list[Placement] = []
+        for n in range(count):
+            if not feasible:
+                verdicts = tuple(Verdict(inst.name, *rejected[inst.name]) for inst in cluster)
+                return PlacementResult(
+                    count, tuple(placements), cluster, PlacementFailure(request.task, verdicts)
+                )
+            chosen = self.select(list(feasible.values()), cluster, request, strategies, rng)
+            claim = _claim(request, chosen, n, count)
+            updated = chosen.with_claim(claim)
+            cluster = cluster.with_instance(updated)
+            placements.append(Placement(chosen.name, claim))
+            outcome = _first_rejection(bound, updated)
+            if outcome is None:
+                feasible[chosen.name] = updated
+            else:
+                del feasible[chosen.name]
+                rejected[chosen.name] = outcome
+        return PlacementResult(count, tuple(placements), cluster)
+
+
+def _first_rejection(
+    bound: Sequence[tuple[int, InstanceCheck]], instance: InstanceSnapshot
+) -> tuple[int, Rejection] | None:
+    """The position and reason of the first check that rejects ``instance``; None if all pass."""
+    for position, check in bound:
+        rejection = check(instance)
+        if rejection is not None:
+            return position, rejection
+    return None
+
+
+def _claim(request: TaskRequest, instance: InstanceSnapshot, n: int, count: int) -> Claim:
+    uid = request.task_uid if count == 1 else f"{request.task_uid or request.task}#{n + 1}"
+    tcp = assign_dynamic_ports(instance.used_ports, request.ports, request.dynamic_ports)
+    udp = assign_dynamic_ports(instance.used_ports_udp, request.ports_udp, request.dynamic_ports_udp)
+    return Claim(
+        task_uid=uid,
+        task=request.task,
+        group=request.group,
+        cpu=request.cpu,
+        memory=request.memory,
+        ports=tuple(sorted(request.ports)) + tcp,
+        ports_udp=tuple(sorted(request.ports_udp)) + udp,
+    )
+
+
+DEFAULT_ENGINE = PlacementEngine()
+
+
+def place(
+    snapshot: ClusterSnapshot, request: TaskRequest, count: int = 1, rng: random.Random | None = None
+) -> PlacementResult:
+    """Place ``count`` copies of ``request`` one at a time; pass a seeded ``rng`` to replay."""
+    return DEFAULT_ENGINE.place(snapshot, request, count, rng)
+
+
+def check(snapshot: ClusterSnapshot, request: TaskRequest, instance: str) -> Verdict:
+    """Whether ``request`` fits on one named instance (StartTask: the caller chose it)."""
+    engine = DEFAULT_ENGINE
+    return engine.judge(engine.bind(request), snapshot.instance(instance))
