@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT / "hack" / "controlplane"))
 import localcp  # noqa: E402
 
 from tests.support.cluster import Kube, wait_for  # noqa: E402
+from tests.support.operator import OperatorProcess  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +80,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "integration" in item.nodeid.split("::")[0]:
             item.add_marker(pytest.mark.integration)
 
+
+
+@pytest.fixture(scope="session")
+def operator(crds: Kube, control_plane: localcp.ControlPlane) -> Iterator[OperatorProcess]:
+    """One operator for the whole session (tests use their own namespaces and cluster names)."""
+    proc = OperatorProcess(control_plane.kubeconfig, control_plane.state_dir / "operator.log").start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+        print(f"\n--- operator log tail ---\n{proc.log_tail()}")

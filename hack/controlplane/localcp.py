@@ -125,13 +125,17 @@ class ControlPlane:
         (self.state_dir / "ports.json").write_text(json.dumps(self.ports))
         self.write_kubeconfigs()
         start = time.monotonic()
-        self.spawn("etcd", bin_dir, self.etcd_args())
-        self.spawn("kube-apiserver", bin_dir, self.apiserver_args())
-        self.wait_ready()
-        self.spawn("kube-controller-manager", bin_dir, self.kcm_args())
-        self.spawn("kube-scheduler", bin_dir, self.scheduler_args())
-        self.spawn("kwok", bin_dir, self.kwok_args())
-        self.create_nodes(bin_dir)
+        try:
+            self.spawn("etcd", bin_dir, self.etcd_args())
+            self.spawn("kube-apiserver", bin_dir, self.apiserver_args())
+            self.wait_ready()
+            self.spawn("kube-controller-manager", bin_dir, self.kcm_args())
+            self.spawn("kube-scheduler", bin_dir, self.scheduler_args())
+            self.spawn("kwok", bin_dir, self.kwok_args())
+            self.create_nodes(bin_dir)
+        except BaseException:
+            self.down()  # never leave half a control plane running
+            raise
         log(f"control plane up in {time.monotonic() - start:.1f}s; KUBECONFIG={self.kubeconfig}")
         return self.kubeconfig
 
@@ -268,6 +272,10 @@ class ControlPlane:
             time.sleep(0.5)
         else:
             raise RuntimeError(f"could not create nodes: {res.stderr}")
+        time.sleep(0.5)
+        for name, pid in self.pids().items():
+            if not _alive(pid):
+                raise RuntimeError(f"{name} exited; see {self.state_dir / 'logs' / (name + '.log')}")
         names = [n["metadata"]["name"] for n in node_objects(self.topology)]
         res = subprocess.run([*kubectl, "wait", "--for=condition=Ready", "--timeout=120s",
                               *(f"node/{n}" for n in names)], capture_output=True, text=True)
@@ -296,8 +304,7 @@ def node_objects(topology: Path) -> list[dict[str, object]]:
             "metadata": {"name": spec["name"], "labels": labels,
                          "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"}},
             "spec": {},
-            "status": {"allocatable": resources, "capacity": resources,
-                       "nodeInfo": {"architecture": arch, "operatingSystem": os_name}},
+            "status": {"allocatable": resources, "capacity": resources},
         })
     return nodes
 

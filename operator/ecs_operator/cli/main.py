@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
 import kopf
@@ -36,17 +35,13 @@ def main(argv: list[str] | None = None) -> int:
         configure(args.kubeconfig)
         import ecs_operator.handlers.registry  # noqa: F401  (registers every handler)
 
-        logging.basicConfig(
-            level=logging.DEBUG if args.verbose else logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-        kopf.configure(verbose=args.verbose)
+        kopf.configure(verbose=args.verbose)  # Kopf's own log format, timestamps included
         asyncio.run(
             kopf.operator(
                 clusterwide=not args.namespace,
                 namespaces=args.namespace,
                 standalone=args.peering is None,
-                peering_name=args.peering or "default",
+                peering_name=args.peering,  # giving a name makes peering mandatory
                 liveness_endpoint=args.liveness,
             )
         )

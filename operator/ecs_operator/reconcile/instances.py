@@ -89,8 +89,8 @@ def foreign_usage(pods: Iterable[Mapping[str, Any]]) -> ForeignUsage:
             continue
         for c in pod.get("spec", {}).get("containers") or []:
             req = (c.get("resources") or {}).get("requests") or {}
-            cpu += cpu_quantity_to_units(str(req["cpu"])) if "cpu" in req else 0
-            memory += memory_quantity_to_mib(str(req["memory"])) if "memory" in req else 0
+            cpu += cpu_quantity_to_units(str(req["cpu"]), round_up=True) if "cpu" in req else 0
+            memory += memory_quantity_to_mib(str(req["memory"]), round_up=True) if "memory" in req else 0
             for p in c.get("ports") or []:
                 if p.get("hostPort"):
                     (udp if p.get("protocol") == "UDP" else ports).add(int(p["hostPort"]))

@@ -1,0 +1,77 @@
+"""Commit and release resource claims on container instances: the Omega protocol.
+
+A scheduler placed a task on a snapshot it read; `commit` writes the claim into the chosen
+instance's ledger with the resourceVersion it read. On 409 it re-reads that one instance and
+re-checks the fit against the fresh state (a conflict only matters if the task no longer fits:
+Omega's fine-grained mode); after a bounded number of attempts, or when the task no longer fits,
+it raises so that the caller plans again elsewhere. A claim is keyed by the task's uid, so a
+retried commit can never count a task twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ecs_operator.kube import objects
+from ecs_operator.kube.objects import INSTANCES, Obj
+from ecs_operator.reconcile.instances import remaining_resources
+
+
+class NoLongerFits(Exception):
+    """The instance changed and the task does not fit there any more; `reason` says why."""
+
+    def __init__(self, instance: str, reason: str) -> None:
+        super().__init__(f"{instance}: {reason}")
+        self.instance = instance
+        self.reason = reason
+
+
+def _with_claims(obj: Obj, claims: list[dict[str, Any]]) -> Obj:
+    status = obj.get("status") or {}
+    return {
+        "claims": claims,
+        "remainingResources": remaining_resources(status.get("registeredResources") or {}, claims),
+        "runningTasksCount": len(claims),
+    }
+
+
+def commit(
+    instance: str,
+    claim: dict[str, Any],
+    recheck: Callable[[Obj], str | None],
+    current: Obj | None = None,
+    attempts: int = 5,
+    on_conflict: Callable[[], None] | None = None,
+) -> Obj:
+    """Add `claim` to `instance`'s ledger unless it is there already (idempotent by taskUid).
+
+    `recheck(instance_object)` returns None when the task still fits on the object as read, or
+    the reason it does not (then `NoLongerFits`). `Conflict` escapes after `attempts` losses.
+    """
+
+    def compute(obj: Obj) -> Obj | None:
+        claims = list((obj.get("status") or {}).get("claims") or [])
+        if any(c.get("taskUid") == claim["taskUid"] for c in claims):
+            return None
+        reason = recheck(obj)
+        if reason is not None:
+            raise NoLongerFits(instance, reason)
+        return _with_claims(obj, [*claims, claim])
+
+    result = objects.update_status(
+        INSTANCES, instance, compute, current=current, attempts=attempts, on_conflict=on_conflict
+    )
+    assert result is not None
+    return result
+
+
+def release(instance: str, task_uid: str, on_conflict: Callable[[], None] | None = None) -> Obj | None:
+    """Remove the claim of `task_uid` from `instance` (no-op when it holds none)."""
+
+    def compute(obj: Obj) -> Obj | None:
+        claims = list((obj.get("status") or {}).get("claims") or [])
+        kept = [c for c in claims if c.get("taskUid") != task_uid]
+        return None if len(kept) == len(claims) else _with_claims(obj, kept)
+
+    return objects.update_status(INSTANCES, instance, compute, attempts=10, on_conflict=on_conflict)
