@@ -53,7 +53,14 @@ def kube(control_plane: localcp.ControlPlane) -> Kube:
 def crds(kube: Kube) -> Kube:
     """The project's CRDs, applied with the real kubectl and Established."""
     kube.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(ROOT / "crds"))
-    kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "-l", "app.kubernetes.io/part-of=ecs-operator")
+    kube.kubectl(
+        "wait",
+        "--for=condition=Established",
+        "--timeout=60s",
+        "crd",
+        "-l",
+        "app.kubernetes.io/part-of=ecs-operator",
+    )
     return kube
 
 
@@ -63,8 +70,10 @@ def namespace(kube: Kube, request: pytest.FixtureRequest) -> Iterator[str]:
     base = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
     name = f"{base}-{uuid.uuid4().hex[:6]}"
     kube.kubectl("create", "namespace", name)
-    wait_for(lambda: kube.kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode == 0,
-             what="default service account")
+    wait_for(
+        lambda: kube.kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode == 0,
+        what="default service account",
+    )
     yield name
     kube.kubectl("delete", "namespace", name, "--wait=false", check=False)
 
@@ -79,7 +88,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "integration" in item.nodeid.split("::")[0]:
             item.add_marker(pytest.mark.integration)
-
 
 
 @pytest.fixture(scope="session")

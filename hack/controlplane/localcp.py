@@ -22,6 +22,7 @@ library and PyYAML. Nodes come from a topology file
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -69,11 +70,27 @@ class Pki:
     def make(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         d = self.dir
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(d / "ca.key"),
-                "-out", str(d / "ca.crt"), "-days", "3650", "-subj", "/CN=ecs-operator-local-ca")
-        self.issue("apiserver", "/CN=kube-apiserver",
-                   "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
-                   "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local")
+        openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(d / "ca.key"),
+            "-out",
+            str(d / "ca.crt"),
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=ecs-operator-local-ca",
+        )
+        self.issue(
+            "apiserver",
+            "/CN=kube-apiserver",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
+            "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local",
+        )
         self.issue("admin", "/O=system:masters/CN=admin")
         self.issue("controller-manager", "/CN=system:kube-controller-manager")
         self.issue("scheduler", "/CN=system:kube-scheduler")
@@ -82,13 +99,37 @@ class Pki:
 
     def issue(self, name: str, subject: str, san: str | None = None) -> None:
         d = self.dir
-        req = ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", str(d / f"{name}.key"),
-               "-out", str(d / f"{name}.csr"), "-subj", subject]
+        req = [
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(d / f"{name}.key"),
+            "-out",
+            str(d / f"{name}.csr"),
+            "-subj",
+            subject,
+        ]
         if san:
             req += ["-addext", san]
         openssl(*req)
-        sign = ["x509", "-req", "-in", str(d / f"{name}.csr"), "-CA", str(d / "ca.crt"), "-CAkey",
-                str(d / "ca.key"), "-CAcreateserial", "-out", str(d / f"{name}.crt"), "-days", "3650"]
+        sign = [
+            "x509",
+            "-req",
+            "-in",
+            str(d / f"{name}.csr"),
+            "-CA",
+            str(d / "ca.crt"),
+            "-CAkey",
+            str(d / "ca.key"),
+            "-CAcreateserial",
+            "-out",
+            str(d / f"{name}.crt"),
+            "-days",
+            "3650",
+        ]
         if san:
             sign += ["-copy_extensions", "copyall"]
         openssl(*sign)
@@ -172,8 +213,13 @@ class ControlPlane:
     def spawn(self, name: str, bin_dir: Path, args: list[str]) -> None:
         binary = bin_dir / name
         logf = open(self.state_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
-        proc = subprocess.Popen([str(binary), *args], stdout=logf, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(binary), *args],
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         pids = self.pids()
         pids[name] = proc.pid
         (self.state_dir / "pids.json").write_text(json.dumps(pids))
@@ -187,57 +233,119 @@ class ControlPlane:
     def etcd_args(self) -> list[str]:
         client = f"http://127.0.0.1:{self.ports['etcd']}"
         peer = f"http://127.0.0.1:{self.ports['etcd-peer']}"
-        return ["--name=default", f"--data-dir={self.state_dir / 'etcd'}", f"--listen-client-urls={client}",
-                f"--advertise-client-urls={client}", f"--listen-peer-urls={peer}",
-                f"--initial-advertise-peer-urls={peer}", f"--initial-cluster=default={peer}",
-                "--unsafe-no-fsync=true", "--quota-backend-bytes=4294967296", "--log-level=warn"]
+        return [
+            "--name=default",
+            f"--data-dir={self.state_dir / 'etcd'}",
+            f"--listen-client-urls={client}",
+            f"--advertise-client-urls={client}",
+            f"--listen-peer-urls={peer}",
+            f"--initial-advertise-peer-urls={peer}",
+            f"--initial-cluster=default={peer}",
+            "--unsafe-no-fsync=true",
+            "--quota-backend-bytes=4294967296",
+            "--log-level=warn",
+        ]
 
     def apiserver_args(self) -> list[str]:
         issuer = "https://kubernetes.default.svc.cluster.local"
-        return [f"--etcd-servers=http://127.0.0.1:{self.ports['etcd']}", "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1", f"--secure-port={self.ports['apiserver']}",
-                f"--tls-cert-file={self.pki('apiserver.crt')}", f"--tls-private-key-file={self.pki('apiserver.key')}",
-                f"--client-ca-file={self.pki('ca.crt')}", "--authorization-mode=RBAC",
-                f"--service-account-issuer={issuer}", f"--api-audiences={issuer}",
-                f"--service-account-key-file={self.pki('sa.key')}",
-                f"--service-account-signing-key-file={self.pki('sa.key')}",
-                "--service-cluster-ip-range=10.96.0.0/16", "--endpoint-reconciler-type=none",
-                "--allow-privileged=true", "--max-requests-inflight=2000", "--max-mutating-requests-inflight=1000",
-                "--profiling=false", "--v=1"]
+        return [
+            f"--etcd-servers=http://127.0.0.1:{self.ports['etcd']}",
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            f"--secure-port={self.ports['apiserver']}",
+            f"--tls-cert-file={self.pki('apiserver.crt')}",
+            f"--tls-private-key-file={self.pki('apiserver.key')}",
+            f"--client-ca-file={self.pki('ca.crt')}",
+            "--authorization-mode=RBAC",
+            f"--service-account-issuer={issuer}",
+            f"--api-audiences={issuer}",
+            f"--service-account-key-file={self.pki('sa.key')}",
+            f"--service-account-signing-key-file={self.pki('sa.key')}",
+            "--service-cluster-ip-range=10.96.0.0/16",
+            "--endpoint-reconciler-type=none",
+            "--allow-privileged=true",
+            "--max-requests-inflight=2000",
+            "--max-mutating-requests-inflight=1000",
+            "--profiling=false",
+            "--v=1",
+        ]
 
     def kcm_args(self) -> list[str]:
         kc = str(self.state_dir / "controller-manager.kubeconfig")
-        return [f"--kubeconfig={kc}", f"--authentication-kubeconfig={kc}", f"--authorization-kubeconfig={kc}",
-                "--leader-elect=false", "--use-service-account-credentials=true",
-                f"--service-account-private-key-file={self.pki('sa.key')}", f"--root-ca-file={self.pki('ca.crt')}",
-                "--bind-address=127.0.0.1", f"--secure-port={self.ports['kcm']}",
-                "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route",
-                "--concurrent-gc-syncs=20", "--kube-api-qps=200", "--kube-api-burst=400", "--v=1"]
+        return [
+            f"--kubeconfig={kc}",
+            f"--authentication-kubeconfig={kc}",
+            f"--authorization-kubeconfig={kc}",
+            "--leader-elect=false",
+            "--use-service-account-credentials=true",
+            f"--service-account-private-key-file={self.pki('sa.key')}",
+            f"--root-ca-file={self.pki('ca.crt')}",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={self.ports['kcm']}",
+            "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route",
+            "--concurrent-gc-syncs=20",
+            "--kube-api-qps=200",
+            "--kube-api-burst=400",
+            "--v=1",
+        ]
 
     def scheduler_args(self) -> list[str]:
         kc = str(self.state_dir / "scheduler.kubeconfig")
-        return [f"--kubeconfig={kc}", f"--authentication-kubeconfig={kc}", f"--authorization-kubeconfig={kc}",
-                "--leader-elect=false", "--bind-address=127.0.0.1", f"--secure-port={self.ports['scheduler']}",
-                "--v=1"]
+        return [
+            f"--kubeconfig={kc}",
+            f"--authentication-kubeconfig={kc}",
+            f"--authorization-kubeconfig={kc}",
+            "--leader-elect=false",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={self.ports['scheduler']}",
+            "--v=1",
+        ]
 
     def kwok_args(self) -> list[str]:
-        return [f"--kubeconfig={self.state_dir / 'kwok.kubeconfig'}", f"--config={HERE / 'kwok-stages.yaml'}",
-                "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-                f"--server-address=127.0.0.1:{self.ports['kwok']}", "--cidr=10.0.0.1/16", "--node-ip=10.255.0.1"]
+        return [
+            f"--kubeconfig={self.state_dir / 'kwok.kubeconfig'}",
+            f"--config={HERE / 'kwok-stages.yaml'}",
+            "--manage-all-nodes=false",
+            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+            f"--server-address=127.0.0.1:{self.ports['kwok']}",
+            "--cidr=10.0.0.1/16",
+            "--node-ip=10.255.0.1",
+        ]
 
     # ---- kubeconfigs, readiness, nodes -------------------------------------------------------
 
     def write_kubeconfigs(self) -> None:
-        for name, user in (("kubeconfig", "admin"), ("controller-manager.kubeconfig", "controller-manager"),
-                           ("scheduler.kubeconfig", "scheduler"), ("kwok.kubeconfig", "kwok")):
+        for name, user in (
+            ("kubeconfig", "admin"),
+            ("controller-manager.kubeconfig", "controller-manager"),
+            ("scheduler.kubeconfig", "scheduler"),
+            ("kwok.kubeconfig", "kwok"),
+        ):
             cfg = {
-                "apiVersion": "v1", "kind": "Config", "current-context": "ecs-operator-local",
-                "clusters": [{"name": "ecs-operator-local", "cluster": {
-                    "server": self.server, "certificate-authority": self.pki("ca.crt")}}],
-                "users": [{"name": user, "user": {
-                    "client-certificate": self.pki(f"{user}.crt"), "client-key": self.pki(f"{user}.key")}}],
-                "contexts": [{"name": "ecs-operator-local", "context": {
-                    "cluster": "ecs-operator-local", "user": user, "namespace": "default"}}],
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "ecs-operator-local",
+                "clusters": [
+                    {
+                        "name": "ecs-operator-local",
+                        "cluster": {"server": self.server, "certificate-authority": self.pki("ca.crt")},
+                    }
+                ],
+                "users": [
+                    {
+                        "name": user,
+                        "user": {
+                            "client-certificate": self.pki(f"{user}.crt"),
+                            "client-key": self.pki(f"{user}.key"),
+                        },
+                    }
+                ],
+                "contexts": [
+                    {
+                        "name": "ecs-operator-local",
+                        "context": {"cluster": "ecs-operator-local", "user": user, "namespace": "default"},
+                    }
+                ],
             }
             (self.state_dir / name).write_text(json.dumps(cfg, indent=2))
 
@@ -263,7 +371,9 @@ class ControlPlane:
 
     def create_nodes(self, bin_dir: Path) -> None:
         manifest = self.state_dir / "nodes.json"
-        manifest.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": node_objects(self.topology)}))
+        manifest.write_text(
+            json.dumps({"apiVersion": "v1", "kind": "List", "items": node_objects(self.topology)})
+        )
         kubectl = [str(bin_dir / "kubectl"), f"--kubeconfig={self.kubeconfig}"]
         for _ in range(60):  # the default namespace and RBAC bootstrap may lag /readyz briefly
             res = subprocess.run([*kubectl, "apply", "-f", str(manifest)], capture_output=True, text=True)
@@ -277,8 +387,11 @@ class ControlPlane:
             if not _alive(pid):
                 raise RuntimeError(f"{name} exited; see {self.state_dir / 'logs' / (name + '.log')}")
         names = [n["metadata"]["name"] for n in node_objects(self.topology)]
-        res = subprocess.run([*kubectl, "wait", "--for=condition=Ready", "--timeout=120s",
-                              *(f"node/{n}" for n in names)], capture_output=True, text=True)
+        res = subprocess.run(
+            [*kubectl, "wait", "--for=condition=Ready", "--timeout=120s", *(f"node/{n}" for n in names)],
+            capture_output=True,
+            text=True,
+        )
         if res.returncode != 0:
             raise RuntimeError(f"nodes did not become Ready: {res.stderr}")
         log(f"{len(names)} nodes Ready (KWOK)")
@@ -293,19 +406,33 @@ def node_objects(topology: Path) -> list[dict[str, object]]:
         os_name = spec.get("os", defaults.get("os", "linux"))
         arch = spec.get("arch", defaults.get("arch", "amd64"))
         labels = {
-            "kubernetes.io/hostname": spec["name"], "kubernetes.io/os": os_name, "kubernetes.io/arch": arch,
-            "topology.kubernetes.io/zone": spec["zone"], "topology.kubernetes.io/region": spec.get("region", "local"),
-            "node.kubernetes.io/instance-type": spec["instanceType"], "type": "kwok", **spec.get("labels", {}),
+            "kubernetes.io/hostname": spec["name"],
+            "kubernetes.io/os": os_name,
+            "kubernetes.io/arch": arch,
+            "topology.kubernetes.io/zone": spec["zone"],
+            "topology.kubernetes.io/region": spec.get("region", "local"),
+            "node.kubernetes.io/instance-type": spec["instanceType"],
+            "type": "kwok",
+            **spec.get("labels", {}),
         }
-        resources = {"cpu": str(spec["cpu"]), "memory": str(spec["memory"]),
-                     "pods": str(spec.get("pods", defaults.get("pods", "110")))}
-        nodes.append({
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": spec["name"], "labels": labels,
-                         "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"}},
-            "spec": {},
-            "status": {"allocatable": resources, "capacity": resources},
-        })
+        resources = {
+            "cpu": str(spec["cpu"]),
+            "memory": str(spec["memory"]),
+            "pods": str(spec.get("pods", defaults.get("pods", "110"))),
+        }
+        nodes.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {
+                    "name": spec["name"],
+                    "labels": labels,
+                    "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+                },
+                "spec": {},
+                "status": {"allocatable": resources, "capacity": resources},
+            }
+        )
     return nodes
 
 
@@ -334,10 +461,8 @@ def _alive(pid: int) -> bool:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,7 +47,12 @@ def ec2_cluster(kube: Kube, operator: OperatorProcess, unique: str) -> Any:
 
 def test_one_instance_per_selected_node_with_attributes_and_resources(kube: Kube, ec2_cluster: str) -> None:
     got = wait_for(
-        lambda: (i := instances(kube, ec2_cluster)) and len(i) == 6 and all(x.get("status", {}).get("registeredResources") for x in i.values()) and i,
+        lambda: (
+            (i := instances(kube, ec2_cluster))
+            and len(i) == 6
+            and all(x.get("status", {}).get("registeredResources") for x in i.values())
+            and i
+        ),
         what="six container instances",
     )
     assert sorted(got) == EC2_NODES
@@ -68,7 +73,12 @@ def test_one_instance_per_selected_node_with_attributes_and_resources(kube: Kube
     assert "zone-a" in table and "m5.xlarge" in table
     # the cluster counts its instances
     wait_for(
-        lambda: (kube.get_json("ecscluster", ec2_cluster).get("status") or {}).get("registeredContainerInstancesCount") == 6,
+        lambda: (
+            (kube.get_json("ecscluster", ec2_cluster).get("status") or {}).get(
+                "registeredContainerInstancesCount"
+            )
+            == 6
+        ),
         what="cluster status count",
     )
 
@@ -77,7 +87,9 @@ def test_cordon_drains_and_uncordon_activates(kube: Kube, ec2_cluster: str) -> N
     wait_for(lambda: status_of(kube, ec2_cluster, "worker-c2").get("status") == "ACTIVE", what="ACTIVE")
     kube.kubectl("cordon", "worker-c2")
     try:
-        wait_for(lambda: status_of(kube, ec2_cluster, "worker-c2").get("status") == "DRAINING", what="DRAINING")
+        wait_for(
+            lambda: status_of(kube, ec2_cluster, "worker-c2").get("status") == "DRAINING", what="DRAINING"
+        )
     finally:
         kube.kubectl("uncordon", "worker-c2")
     wait_for(lambda: status_of(kube, ec2_cluster, "worker-c2").get("status") == "ACTIVE", what="ACTIVE again")
@@ -88,8 +100,13 @@ def test_spec_status_draining_and_custom_attributes(kube: Kube, ec2_cluster: str
     wait_for(lambda: status_of(kube, ec2_cluster, "worker-b1").get("status") == "ACTIVE", what="ACTIVE")
     patch = {"spec": {"status": "DRAINING", "attributes": [{"name": "stack", "value": "prod"}]}}
     kube.kubectl("patch", "ecsci", name, "--type=merge", "-p", json.dumps(patch))
-    st = wait_for(lambda: (s := status_of(kube, ec2_cluster, "worker-b1")).get("status") == "DRAINING" and s, what="DRAINING")
-    wait_for(lambda: attr(status_of(kube, ec2_cluster, "worker-b1"), "stack") == "prod", what="custom attribute")
+    st = wait_for(
+        lambda: (s := status_of(kube, ec2_cluster, "worker-b1")).get("status") == "DRAINING" and s,
+        what="DRAINING",
+    )
+    wait_for(
+        lambda: attr(status_of(kube, ec2_cluster, "worker-b1"), "stack") == "prod", what="custom attribute"
+    )
     assert attr(st, "ecs.availability-zone") == "zone-b"
 
 
@@ -99,45 +116,91 @@ def test_label_change_moves_a_node_in_and_out(kube: Kube, operator: OperatorProc
     kube.apply(cluster_manifest(cluster, {label: "yes"}))
     try:
         kube.kubectl("label", "node", "worker-a2", f"{label}=yes")
-        wait_for(lambda: status_of(kube, cluster, "worker-a2").get("status") == "ACTIVE", what="node moved in")
+        wait_for(
+            lambda: status_of(kube, cluster, "worker-a2").get("status") == "ACTIVE", what="node moved in"
+        )
         assert list(instances(kube, cluster)) == ["worker-a2"]
         kube.kubectl("label", "node", "worker-a2", f"{label}-")
-        wait_for(lambda: status_of(kube, cluster, "worker-a2").get("status") == "INACTIVE", what="node moved out")
+        wait_for(
+            lambda: status_of(kube, cluster, "worker-a2").get("status") == "INACTIVE", what="node moved out"
+        )
     finally:
         kube.kubectl("label", "node", "worker-a2", f"{label}-", check=False)
         kube.kubectl("delete", "ecscluster", cluster, "--wait=false", check=False)
 
 
-def test_new_node_registers_and_deleted_node_goes_inactive(kube: Kube, operator: OperatorProcess, unique: str) -> None:
+def test_new_node_registers_and_deleted_node_goes_inactive(
+    kube: Kube, operator: OperatorProcess, unique: str
+) -> None:
     label = f"test.ecs-operator.dev/{unique}"
     cluster = f"new-{unique}"
     node = f"extra-{unique}"
     kube.apply(cluster_manifest(cluster, {label: "yes"}))
-    kube.apply(json.dumps({
-        "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": node, "annotations": {"kwok.x-k8s.io/node": "fake"},
-                     "labels": {label: "yes", "topology.kubernetes.io/zone": "zone-c", "kubernetes.io/os": "linux"}},
-        "status": {"allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"}, "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"}},
-    }))
+    kube.apply(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {
+                    "name": node,
+                    "annotations": {"kwok.x-k8s.io/node": "fake"},
+                    "labels": {
+                        label: "yes",
+                        "topology.kubernetes.io/zone": "zone-c",
+                        "kubernetes.io/os": "linux",
+                    },
+                },
+                "status": {
+                    "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                    "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                },
+            }
+        )
+    )
     try:
-        st = wait_for(lambda: (s := status_of(kube, cluster, node)).get("agentConnected") and s, what="new node Ready")
+        st = wait_for(
+            lambda: (s := status_of(kube, cluster, node)).get("agentConnected") and s, what="new node Ready"
+        )
         assert st["registeredResources"]["cpu"] == 8192
         # a pod the operator does not manage takes its requests out of the registered resources
-        kube.apply(json.dumps({
-            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "foreign", "namespace": "default"},
-            "spec": {"nodeName": node, "containers": [{"name": "c", "image": "busybox",
-                     "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}, "ports": [{"containerPort": 80, "hostPort": 9000}]}]},
-        }))
-        st = wait_for(lambda: (s := status_of(kube, cluster, node)).get("registeredResources", {}).get("cpu") == 7168 and s,
-                      what="foreign pod accounted")
+        kube.apply(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {"name": "foreign", "namespace": "default"},
+                    "spec": {
+                        "nodeName": node,
+                        "containers": [
+                            {
+                                "name": "c",
+                                "image": "busybox",
+                                "resources": {"requests": {"cpu": "1", "memory": "1Gi"}},
+                                "ports": [{"containerPort": 80, "hostPort": 9000}],
+                            }
+                        ],
+                    },
+                }
+            )
+        )
+        st = wait_for(
+            lambda: (
+                (s := status_of(kube, cluster, node)).get("registeredResources", {}).get("cpu") == 7168 and s
+            ),
+            what="foreign pod accounted",
+        )
         assert st["registeredResources"]["memory"] == 32768 - 1024
         assert 9000 in st["registeredResources"]["ports"]
         kube.kubectl("delete", "pod", "foreign", "-n", "default", "--wait=false")
         # a node whose agent disconnects
         kube.kubectl("annotate", "node", node, "kwok.ecs-operator.dev/ready=false")
-        wait_for(lambda: status_of(kube, cluster, node).get("agentConnected") is False, what="agent disconnected")
+        wait_for(
+            lambda: status_of(kube, cluster, node).get("agentConnected") is False, what="agent disconnected"
+        )
         kube.kubectl("delete", "node", node)
-        wait_for(lambda: status_of(kube, cluster, node).get("status") == "INACTIVE", what="deleted node INACTIVE")
+        wait_for(
+            lambda: status_of(kube, cluster, node).get("status") == "INACTIVE", what="deleted node INACTIVE"
+        )
     finally:
         kube.kubectl("delete", "pod", "foreign", "-n", "default", "--wait=false", check=False)
         kube.kubectl("delete", "node", node, "--wait=false", check=False)

@@ -16,11 +16,17 @@ VALID = sorted(DATA.glob("valid/*.yaml"))
 
 
 def expectations(path: Path) -> list[str]:
-    return [line.split(":", 1)[1].strip() for line in path.read_text().splitlines() if line.startswith("# expect:")]
+    return [
+        line.split(":", 1)[1].strip()
+        for line in path.read_text().splitlines()
+        if line.startswith("# expect:")
+    ]
 
 
 def test_every_crd_is_established(crds: Kube) -> None:
-    names = crds.kubectl("get", "crd", "-l", "app.kubernetes.io/part-of=ecs-operator", "-o", "name").stdout.split()
+    names = crds.kubectl(
+        "get", "crd", "-l", "app.kubernetes.io/part-of=ecs-operator", "-o", "name"
+    ).stdout.split()
     assert sorted(n.split("/")[1] for n in names) == [
         "ecsclusters.ecs-operator.dev",
         "ecscontainerinstances.ecs-operator.dev",
@@ -32,7 +38,12 @@ def test_every_crd_is_established(crds: Kube) -> None:
 
 
 @pytest.mark.parametrize(
-    "field", ["ecsservice.spec.placementStrategy", "ecstask.spec.containerInstance", "ecscontainerinstance.status.claims"]
+    "field",
+    [
+        "ecsservice.spec.placementStrategy",
+        "ecstask.spec.containerInstance",
+        "ecscontainerinstance.status.claims",
+    ],
 )
 def test_kubectl_explain_describes_fields(crds: Kube, field: str) -> None:
     out = crds.kubectl("explain", field).stdout

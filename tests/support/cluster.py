@@ -25,7 +25,9 @@ class Kube:
     kubeconfig: Path
     bin_dir: Path
 
-    def kubectl(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def kubectl(
+        self, *args: str, input: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         cmd = [str(self.bin_dir / "kubectl"), f"--kubeconfig={self.kubeconfig}", *args]
         res = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=120)
         if check and res.returncode != 0:
@@ -35,12 +37,16 @@ class Kube:
     def get_json(self, *args: str) -> Any:
         return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
 
-    def apply(self, manifest: str, namespace: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def apply(
+        self, manifest: str, namespace: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         ns = [f"--namespace={namespace}"] if namespace else []
         return self.kubectl("apply", *ns, "-f", "-", input=manifest, check=check)
 
 
-def wait_for(fn: Callable[[], T | None], timeout: float = 60, interval: float = 0.25, what: str = "condition") -> T:
+def wait_for(
+    fn: Callable[[], T | None], timeout: float = 60, interval: float = 0.25, what: str = "condition"
+) -> T:
     """Poll fn until it returns something truthy; fail with the last value seen."""
     deadline = time.monotonic() + timeout
     last: T | None = None

@@ -26,10 +26,22 @@ class OperatorProcess:
 
     def start(self) -> OperatorProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child process
-        cmd = [sys.executable, "-m", "ecs_operator.cli.main", "run", f"--kubeconfig={self.kubeconfig}", *self.extra_args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "ecs_operator.cli.main",
+            "run",
+            f"--kubeconfig={self.kubeconfig}",
+            *self.extra_args,
+        ]
         self.proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
-            env={**os.environ, **self.env}, start_new_session=True,
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            start_new_session=True,
         )
         return self
 

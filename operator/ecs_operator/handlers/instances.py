@@ -10,6 +10,7 @@ nothing).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import kopf
@@ -19,6 +20,7 @@ from ecs_operator.reconcile.instances import MANAGED_LABEL
 from ecs_operator.reconcile.selectors import matches
 
 GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
+Idx = kopf.Index[str, dict[str, Any]]
 
 
 @kopf.index("", "v1", "nodes")
@@ -46,100 +48,94 @@ def instance_index(name: str, spec: kopf.Spec, **_: Any) -> dict[str, str]:
     return {str(spec.get("cluster", "")): name}
 
 
-def _one(store: kopf.Store | None) -> dict[str, Any] | None:
+def _one(store: kopf.Store[dict[str, Any]] | None) -> dict[str, Any] | None:
     for item in store or ():
         return dict(item)
     return None
 
 
-def sync_node_for_cluster(
-    cluster: str, cluster_info: dict[str, Any], node_name: str, node_index: kopf.Index, foreign_pod_index: kopf.Index
-) -> None:
-    node = _one(node_index.get(node_name))
+@dataclass(frozen=True)
+class Indices:
+    """The watch caches a handler reads its snapshot from (Kopf passes them as kwargs)."""
+
+    clusters: Idx
+    nodes: Idx
+    foreign_pods: Idx
+
+    @classmethod
+    def of(cls, kwargs: dict[str, Any]) -> Indices:
+        return cls(kwargs["cluster_index"], kwargs["node_index"], kwargs["foreign_pod_index"])
+
+
+def sync_node_for_cluster(cluster: str, cluster_info: dict[str, Any], node_name: str, idx: Indices) -> None:
+    node = _one(idx.nodes.get(node_name))
     labels = (node or {}).get("metadata", {}).get("labels") or {}
     selected = node is not None and matches(cluster_info["spec"].get("nodeSelector") or {}, labels)
-    pods = [dict(p) for p in foreign_pod_index.get(node_name, ())]
+    pods = [dict(p) for p in idx.foreign_pods.get(node_name, ())]
     kinstances.sync(
-        cluster=cluster, cluster_uid=cluster_info["uid"], node_name=node_name, node=node, selected=selected, pods=pods
+        cluster=cluster,
+        cluster_uid=cluster_info["uid"],
+        node_name=node_name,
+        node=node,
+        selected=selected,
+        pods=pods,
     )
+
+
+def sync_node(name: str, idx: Indices) -> None:
+    """Bring this node's instance in every cluster in line with it."""
+    for cluster, store in list(idx.clusters.items()):
+        info = _one(store)
+        if info is not None:
+            sync_node_for_cluster(cluster, info, name, idx)
+
+
+def sync_cluster(name: str, node_names: set[str], idx: Indices) -> bool:
+    info = _one(idx.clusters.get(name))
+    if info is None:
+        return False
+    for node_name in sorted(node_names):
+        sync_node_for_cluster(name, info, node_name, idx)
+    return True
 
 
 @kopf.on.event("", "v1", "nodes")
-def node_changed(
-    name: str, cluster_index: kopf.Index, node_index: kopf.Index, foreign_pod_index: kopf.Index, **_: Any
-) -> None:
-    for cluster, store in list(cluster_index.items()):
-        info = _one(store)
-        if info is not None:
-            sync_node_for_cluster(cluster, info, name, node_index, foreign_pod_index)
+def node_changed(name: str, **kwargs: Any) -> None:
+    sync_node(name, Indices.of(kwargs))
 
 
 @kopf.on.event("", "v1", "pods", labels={MANAGED_LABEL: kopf.ABSENT})
-def foreign_pod_changed(
-    spec: kopf.Spec, cluster_index: kopf.Index, node_index: kopf.Index, foreign_pod_index: kopf.Index, **_: Any
-) -> None:
+def foreign_pod_changed(spec: kopf.Spec, **kwargs: Any) -> None:
     node_name = spec.get("nodeName")
-    if not node_name:
-        return
-    node_changed(
-        name=node_name, cluster_index=cluster_index, node_index=node_index, foreign_pod_index=foreign_pod_index
-    )
+    if node_name:
+        sync_node(str(node_name), Indices.of(kwargs))
 
 
 @kopf.on.event(GROUP, VERSION, "ecscontainerinstances")
-def instance_changed(
-    spec: kopf.Spec,
-    type: str | None,
-    cluster_index: kopf.Index,
-    node_index: kopf.Index,
-    foreign_pod_index: kopf.Index,
-    **_: Any,
-) -> None:
+def instance_changed(spec: kopf.Spec, type: str, **kwargs: Any) -> None:
     """People edit spec.attributes and spec.status (PutAttributes, UpdateContainerInstancesState)."""
     if type == "DELETED":
         return
+    idx = Indices.of(kwargs)
     cluster = str(spec.get("cluster", ""))
-    info = _one(cluster_index.get(cluster))
+    info = _one(idx.clusters.get(cluster))
     if info is not None:
-        sync_node_for_cluster(cluster, info, str(spec.get("nodeName", "")), node_index, foreign_pod_index)
+        sync_node_for_cluster(cluster, info, str(spec.get("nodeName", "")), idx)
 
 
 @kopf.timer(GROUP, VERSION, "ecsclusters", interval=30, initial_delay=1)
-def cluster_resync(
-    name: str,
-    patch: kopf.Patch,
-    cluster_index: kopf.Index,
-    node_index: kopf.Index,
-    foreign_pod_index: kopf.Index,
-    instance_index: kopf.Index,
-    **_: Any,
-) -> None:
+def cluster_resync(name: str, patch: kopf.Patch, **kwargs: Any) -> None:
     """Periodic level-triggered pass: every node, every known instance, and the cluster's counts."""
-    info = _one(cluster_index.get(name))
-    if info is None:
-        return
-    nodes = set(node_index.keys())
+    idx = Indices.of(kwargs)
+    instance_index: Idx = kwargs["instance_index"]
     prefix = f"{name}."
-    known = {str(i)[len(prefix):] for i in instance_index.get(name, ()) if str(i).startswith(prefix)}
-    for node_name in sorted(nodes | known):
-        sync_node_for_cluster(name, info, node_name, node_index, foreign_pod_index)
-    patch.status.update(kinstances.cluster_counts(name))
+    known = {str(i)[len(prefix) :] for i in instance_index.get(name, ()) if str(i).startswith(prefix)}
+    if sync_cluster(name, set(idx.nodes.keys()) | known, idx):
+        patch.status.update(kinstances.cluster_counts(name))
 
 
 @kopf.on.event(GROUP, VERSION, "ecsclusters")
-def cluster_changed(
-    name: str,
-    type: str | None,
-    cluster_index: kopf.Index,
-    node_index: kopf.Index,
-    foreign_pod_index: kopf.Index,
-    **_: Any,
-) -> None:
-    if type == "DELETED":
-        return
-    info = _one(cluster_index.get(name))
-    if info is None:
-        return
-    for node_name in sorted(node_index.keys()):
-        sync_node_for_cluster(name, info, node_name, node_index, foreign_pod_index)
-
+def cluster_changed(name: str, type: str, **kwargs: Any) -> None:
+    if type != "DELETED":
+        idx = Indices.of(kwargs)
+        sync_cluster(name, set(idx.nodes.keys()), idx)

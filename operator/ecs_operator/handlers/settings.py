@@ -19,3 +19,13 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.finalizer = "ecs-operator.dev/finalizer"
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
+
+
+@kopf.on.login()
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    """Kopf's watches use the same credentials as our client: in-cluster, else $KUBECONFIG.
+
+    `ecs-operator run --kubeconfig` sets $KUBECONFIG before Kopf starts; Kopf's default login via
+    the client library would read a default captured when `kubernetes` was first imported.
+    """
+    return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)

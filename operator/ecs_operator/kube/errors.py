@@ -58,7 +58,9 @@ def translate(exc: ApiException) -> KubeError:
     status = int(exc.status or 0)
     message = f"{exc.status} {exc.reason}: {exc.body!s}"[:2000]
     if status == 409:
-        return AlreadyExists(message, status) if "AlreadyExists" in str(exc.body) else Conflict(message, status)
+        return (
+            AlreadyExists(message, status) if "AlreadyExists" in str(exc.body) else Conflict(message, status)
+        )
     if status == 404:
         return NotFound(message, status)
     if status in (400, 422):

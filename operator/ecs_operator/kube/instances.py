@@ -83,5 +83,7 @@ def cluster_counts(cluster: str) -> dict[str, Any]:
     return {
         "status": "ACTIVE",
         "registeredContainerInstancesCount": len(registered),
-        "runningTasksCount": sum(int((i.get("status") or {}).get("runningTasksCount", 0)) for i in registered),
+        "runningTasksCount": sum(
+            int((i.get("status") or {}).get("runningTasksCount", 0)) for i in registered
+        ),
     }

@@ -38,11 +38,19 @@ SERVICES = Resource("ecsservices", namespaced=True)
 SCHEDULED_TASKS = Resource("scheduledtasks", namespaced=True)
 
 
+def _ns(namespace: str | None) -> str:
+    if not namespace:
+        raise ValueError("a namespaced resource needs a namespace")
+    return namespace
+
+
 @map_api_errors
 def get(res: Resource, name: str, namespace: str | None = None) -> Obj:
     api = clients().custom
     if res.namespaced:
-        return cast(Obj, api.get_namespaced_custom_object(res.group, res.version, namespace, res.plural, name))
+        return cast(
+            Obj, api.get_namespaced_custom_object(res.group, res.version, _ns(namespace), res.plural, name)
+        )
     return cast(Obj, api.get_cluster_custom_object(res.group, res.version, res.plural, name))
 
 
@@ -51,18 +59,22 @@ def list_objects(res: Resource, namespace: str | None = None, label_selector: st
     api = clients().custom
     if res.namespaced and namespace:
         out = api.list_namespaced_custom_object(
-            res.group, res.version, namespace, res.plural, label_selector=label_selector
+            res.group, res.version, _ns(namespace), res.plural, label_selector=label_selector
         )
     else:
-        out = api.list_cluster_custom_object(res.group, res.version, res.plural, label_selector=label_selector)
-    return cast(list[Obj], out.get("items", []))
+        out = api.list_cluster_custom_object(
+            res.group, res.version, res.plural, label_selector=label_selector
+        )
+    return cast(list[Obj], cast(Obj, out).get("items", []))
 
 
 @map_api_errors
 def create(res: Resource, body: Obj, namespace: str | None = None) -> Obj:
     api = clients().custom
     if res.namespaced:
-        return cast(Obj, api.create_namespaced_custom_object(res.group, res.version, namespace, res.plural, body))
+        return cast(
+            Obj, api.create_namespaced_custom_object(res.group, res.version, _ns(namespace), res.plural, body)
+        )
     return cast(Obj, api.create_cluster_custom_object(res.group, res.version, res.plural, body))
 
 
@@ -71,7 +83,12 @@ def patch(res: Resource, name: str, body: Obj, namespace: str | None = None) -> 
     """A merge patch of the main resource (spec, metadata)."""
     api = clients().custom
     if res.namespaced:
-        return cast(Obj, api.patch_namespaced_custom_object(res.group, res.version, namespace, res.plural, name, body))
+        return cast(
+            Obj,
+            api.patch_namespaced_custom_object(
+                res.group, res.version, _ns(namespace), res.plural, name, body
+            ),
+        )
     return cast(Obj, api.patch_cluster_custom_object(res.group, res.version, res.plural, name, body))
 
 
@@ -79,19 +96,24 @@ def patch(res: Resource, name: str, body: Obj, namespace: str | None = None) -> 
 def delete(res: Resource, name: str, namespace: str | None = None) -> None:
     api = clients().custom
     if res.namespaced:
-        api.delete_namespaced_custom_object(res.group, res.version, namespace, res.plural, name)
+        api.delete_namespaced_custom_object(res.group, res.version, _ns(namespace), res.plural, name)
     else:
         api.delete_cluster_custom_object(res.group, res.version, res.plural, name)
 
 
 @map_api_errors
-def patch_status(res: Resource, name: str, status: Obj, resource_version: str, namespace: str | None = None) -> Obj:
+def patch_status(
+    res: Resource, name: str, status: Obj, resource_version: str, namespace: str | None = None
+) -> Obj:
     """Merge-patch `status`, only if the object is still at `resource_version` (else `Conflict`)."""
     body = {"metadata": {"resourceVersion": resource_version}, "status": status}
     api = clients().custom
     if res.namespaced:
         return cast(
-            Obj, api.patch_namespaced_custom_object_status(res.group, res.version, namespace, res.plural, name, body)
+            Obj,
+            api.patch_namespaced_custom_object_status(
+                res.group, res.version, _ns(namespace), res.plural, name, body
+            ),
         )
     return cast(Obj, api.patch_cluster_custom_object_status(res.group, res.version, res.plural, name, body))
 

@@ -8,13 +8,15 @@ schedulers and are only carried over to compute the remaining resources.
 
 Mapping (architecture.md §1, api.md):
 
-| status field          | from |
-|-----------------------|------|
-| attributes (built-in) | node labels: topology.kubernetes.io/zone → ecs.availability-zone, node.kubernetes.io/instance-type → ecs.instance-type, kubernetes.io/os → ecs.os-type (+ ecs.os-family), kubernetes.io/arch → ecs.cpu-architecture (amd64 → x86_64) |
-| ec2InstanceId         | the node's name |
-| registeredResources   | allocatable (cores × 1024 CPU units, MiB) minus the requests of pods the operator does not manage; ports: the ECS agent's reserved ports plus host ports those pods hold |
-| agentConnected        | node condition Ready == True |
-| status                | INACTIVE if the node is gone or no longer selected; DRAINING if spec.status is DRAINING or the node is cordoned; else ACTIVE |
+- attributes (built-in), from node labels: topology.kubernetes.io/zone → ecs.availability-zone,
+  node.kubernetes.io/instance-type → ecs.instance-type, kubernetes.io/os → ecs.os-type (and
+  ecs.os-family), kubernetes.io/arch → ecs.cpu-architecture (amd64 → x86_64);
+- ec2InstanceId: the node's name;
+- registeredResources: allocatable (cores × 1024 CPU units, MiB) minus the requests of pods the
+  operator does not manage; ports: the ECS agent's reserved ports plus host ports those pods hold;
+- agentConnected: node condition Ready == True;
+- status: INACTIVE if the node is gone or no longer selected; DRAINING if spec.status is DRAINING
+  or the node is cordoned; else ACTIVE.
 """
 
 from __future__ import annotations
@@ -145,8 +147,10 @@ def desired_instance_status(
     if node is None:
         out["agentConnected"] = False
         return out
-    custom = [{"name": a["name"], **({"value": a["value"]} if a.get("value") else {})}
-              for a in spec.get("attributes") or []]
+    custom = [
+        {"name": a["name"], **({"value": a["value"]} if a.get("value") else {})}
+        for a in spec.get("attributes") or []
+    ]
     registered = registered_resources(node, usage)
     kubelet = str(node.get("status", {}).get("nodeInfo", {}).get("kubeletVersion") or "")
     out.update(

@@ -1,0 +1,263 @@
+"""EcsService: keeps desiredCount tasks running (REPLICA) or one per instance (DAEMON).
+
+Why the rules: CreateService refuses the combinations a DAEMON or FARGATE service cannot honour
+(ecs-semantics §3.2, §8.3); refusing them at admission keeps the reconcilers free of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from ecs_operator.api.cel import absent_if, fargate_rules, immutable, rule, validations
+from ecs_operator.api.common import (
+    MAX_CONSTRAINTS,
+    MAX_STRATEGIES,
+    K8sName,
+    LaunchType,
+    PlacementConstraint,
+    PlacementStrategy,
+    TaskDefinitionRef,
+)
+from ecs_operator.api.conditions import Condition, conditions_field
+from ecs_operator.api.containers import ContainerName
+from ecs_operator.api.meta import AGE, KindInfo, PrinterColumn, Resource, SpecModel, StatusModel
+
+_DAEMON = "self.schedulingStrategy == 'DAEMON'"
+
+
+class SchedulingStrategy(StrEnum):
+    REPLICA = "REPLICA"
+    DAEMON = "DAEMON"
+
+
+class ServiceStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    DRAINING = "DRAINING"
+    INACTIVE = "INACTIVE"
+
+
+class DeploymentStatus(StrEnum):
+    PRIMARY = "PRIMARY"
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+
+
+class RolloutState(StrEnum):
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+class DeploymentCircuitBreaker(SpecModel):
+    """Stops a deployment whose tasks keep failing (ecs-semantics §3.4)."""
+
+    enable: bool = Field(description="Whether the circuit breaker watches deployments.")
+    rollback: bool = Field(description="On failure, roll back to the last COMPLETED deployment.")
+
+
+class DeploymentConfiguration(SpecModel):
+    """Bounds of a rolling deployment, as percentages of desiredCount (ecs-semantics §3.3)."""
+
+    minimum_healthy_percent: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Healthy RUNNING tasks kept during a deployment, ceil(desired x pct / 100): 0-100. "
+        "Default 100 for REPLICA, 0 for DAEMON.",
+    )
+    maximum_percent: int | None = Field(
+        default=None,
+        ge=0,
+        le=2147483647,
+        description="RUNNING plus PENDING tasks allowed during a deployment, floor(desired x pct / 100). "
+        "Default 200 for REPLICA; DAEMON: 100 (the only value).",
+    )
+    deployment_circuit_breaker: DeploymentCircuitBreaker | None = Field(
+        default=None, description="Deployment circuit breaker; absent: disabled."
+    )
+
+
+class LoadBalancer(SpecModel):
+    """A container port exposed through the service's Kubernetes Service (same name)."""
+
+    container_name: ContainerName = Field(description="A container of the task definition.")
+    container_port: int = Field(ge=1, le=65535, description="A containerPort of one of its port mappings.")
+
+
+class EcsServiceSpec(
+    SpecModel,
+    json_schema_extra=validations(
+        rule(
+            f"!({_DAEMON}) || !has(self.desiredCount)",
+            "The daemon scheduling strategy does not support a desired count for services. "
+            "Remove the desired count value and try again",
+            field_path=".desiredCount",
+        ),
+        rule(
+            f"{_DAEMON} || has(self.desiredCount)",
+            "The replica scheduling strategy requires a desired count.",
+            field_path=".desiredCount",
+            reason="FieldValueRequired",
+        ),
+        absent_if(
+            _DAEMON,
+            "placementStrategy",
+            "The daemon scheduling strategy does not support placement strategies. "
+            "Remove the placement strategy and try again",
+            is_list=True,
+        ),
+        rule(
+            f"!({_DAEMON}) || self.launchType != 'FARGATE'",
+            "The daemon scheduling strategy is not supported with FARGATE launch type.",
+            field_path=".schedulingStrategy",
+        ),
+        rule(
+            f"!({_DAEMON}) || !has(self.deploymentConfiguration)"
+            " || !has(self.deploymentConfiguration.maximumPercent)"
+            " || self.deploymentConfiguration.maximumPercent == 100",
+            "The daemon scheduling strategy supports only 100 for maximumPercent on a deployment "
+            "configuration. Change the maximumPercent value to 100, and try again",
+            field_path=".deploymentConfiguration.maximumPercent",
+        ),
+        *fargate_rules(),
+    ),
+):
+    """The desired state of a service."""
+
+    cluster: K8sName = Field(
+        description="The EcsCluster to run in. Immutable.",
+        json_schema_extra=validations(immutable("cluster")),
+    )
+    task_definition: TaskDefinitionRef = Field(
+        description="family (follows the latest ACTIVE revision: each new one is a deployment) or "
+        "family:revision."
+    )
+    desired_count: int | None = Field(
+        default=None,
+        ge=0,
+        le=2147483647,
+        description="Tasks to keep running. Required for REPLICA; not allowed for DAEMON.",
+    )
+    launch_type: LaunchType = Field(
+        default=LaunchType.EC2,
+        description="EC2 (default) or FARGATE. Immutable.",
+        json_schema_extra=validations(immutable("launchType")),
+    )
+    scheduling_strategy: SchedulingStrategy = Field(
+        default=SchedulingStrategy.REPLICA,
+        description="REPLICA (default) keeps desiredCount tasks; DAEMON runs one task on every ACTIVE "
+        "instance that meets the constraints (EC2 only, no strategies, no desiredCount). Immutable.",
+        json_schema_extra=validations(immutable("schedulingStrategy")),
+    )
+    placement_strategy: list[PlacementStrategy] = Field(
+        default_factory=list,
+        max_length=MAX_STRATEGIES,
+        description="At most 5 strategies, applied in order. Default spread on "
+        "attribute:ecs.availability-zone. Not with DAEMON or FARGATE. Changing it starts no deployment.",
+    )
+    placement_constraints: list[PlacementConstraint] = Field(
+        default_factory=list,
+        max_length=MAX_CONSTRAINTS,
+        description="Hard constraints; at most 10 together with the task definition's. Not with FARGATE.",
+    )
+    deployment_configuration: DeploymentConfiguration | None = Field(
+        default=None, description="Rolling deployment bounds and circuit breaker."
+    )
+    health_check_grace_period_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=2147483647,
+        description="Seconds after a task starts during which failed health checks are ignored. Default 0.",
+    )
+    load_balancers: list[LoadBalancer] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Container ports served by a Kubernetes Service of the same name, holding only tasks "
+        "that are RUNNING and healthy. At most 5.",
+    )
+    force_new_deployment: str | None = Field(
+        default=None,
+        max_length=253,
+        description="Any new value starts a new deployment with the same task definition.",
+    )
+
+
+class Deployment(StatusModel):
+    """One deployment of the service (ecs-semantics §3.3)."""
+
+    id: str = Field(description="Deployment id, ecs-svc/<number>; service tasks carry it as startedBy.")
+    status: DeploymentStatus = Field(description="PRIMARY (newest), ACTIVE (older, has tasks) or INACTIVE.")
+    task_definition: str = Field(description="The family:revision it deploys.")
+    desired_count: int = Field(default=0, ge=0, description="Tasks this deployment should run.")
+    running_count: int = Field(default=0, ge=0, description="Its tasks in RUNNING.")
+    pending_count: int = Field(default=0, ge=0, description="Its tasks in PENDING.")
+    failed_tasks: int = Field(default=0, ge=0, description="Consecutive failed tasks (circuit breaker).")
+    rollout_state: RolloutState | None = Field(default=None, description="IN_PROGRESS, COMPLETED or FAILED.")
+    rollout_state_reason: str | None = Field(default=None, description="Why it is in that state.")
+    force_new_deployment: str | None = Field(
+        default=None, description="The spec.forceNewDeployment value it was started for."
+    )
+    created_at: datetime | None = Field(default=None, description="When it started.")
+    updated_at: datetime | None = Field(default=None, description="When it last changed.")
+
+
+class ServiceEvent(StatusModel):
+    """A service event message, as DescribeServices shows them."""
+
+    id: str = Field(description="Event id.")
+    created_at: datetime = Field(description="When it happened.")
+    message: str = Field(description="ECS message, e.g. (service web) has reached a steady state.")
+
+
+class EcsServiceStatus(StatusModel):
+    """What the operator observed about the service."""
+
+    status: ServiceStatus | None = Field(default=None, description="ACTIVE, DRAINING or INACTIVE.")
+    desired_count: int | None = Field(default=None, ge=0, description="Tasks wanted (DAEMON: instances).")
+    running_count: int | None = Field(default=None, ge=0, description="Tasks in RUNNING.")
+    pending_count: int | None = Field(default=None, ge=0, description="Tasks in PENDING.")
+    deployments: list[Deployment] = Field(default_factory=list, description="Deployments, PRIMARY first.")
+    events: list[ServiceEvent] = Field(default_factory=list, description="Events, newest first, at most 100.")
+    conditions: list[Condition] = conditions_field()
+
+
+class EcsService(Resource):
+    """An EcsService object."""
+
+    kind: str = "EcsService"
+    spec: EcsServiceSpec = Field(description="Desired state.")
+    status: EcsServiceStatus = Field(default_factory=EcsServiceStatus, description="Observed state.")
+
+
+def parse_ecs_service(body: Mapping[str, Any]) -> EcsService:
+    """Parse a raw EcsService object (a dict, or a Kopf `Body`)."""
+    return EcsService.from_body(body)
+
+
+ECS_SERVICE = KindInfo(
+    kind="EcsService",
+    plural="ecsservices",
+    singular="ecsservice",
+    short_names=("ecssvc",),
+    scope="Namespaced",
+    resource=EcsService,
+    spec=EcsServiceSpec,
+    status=EcsServiceStatus,
+    description="An ECS service: keeps desiredCount tasks running (REPLICA) or one per instance (DAEMON).",
+    columns=(
+        PrinterColumn("Desired", "integer", ".status.desiredCount", "Tasks wanted."),
+        PrinterColumn("Running", "integer", ".status.runningCount", "Tasks in RUNNING."),
+        PrinterColumn("Pending", "integer", ".status.pendingCount", "Tasks in PENDING."),
+        PrinterColumn("Status", "string", ".status.status", "ACTIVE, DRAINING or INACTIVE."),
+        PrinterColumn(
+            "Task Definition", "string", ".spec.taskDefinition", "The task definition.", priority=1
+        ),
+        PrinterColumn("Strategy", "string", ".spec.schedulingStrategy", "REPLICA or DAEMON.", priority=1),
+        AGE,
+    ),
+)

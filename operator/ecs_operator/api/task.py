@@ -1,0 +1,243 @@
+"""EcsTask: one ECS task (RunTask, or StartTask when `containerInstance` is set), one pod.
+
+Why the spec is mostly immutable: a task is placed once, with the spec it had then (ECS: the group
+cannot change after launch). Only `desiredStatus` (StopTask) and `stopReason` may change, and a
+stopped task cannot be started again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from ecs_operator.api.cel import absent_if, fargate_rules, rule, unchanged, validations
+from ecs_operator.api.common import (
+    MAX_CONSTRAINTS,
+    MAX_STRATEGIES,
+    K8sName,
+    LaunchType,
+    PlacementConstraint,
+    PlacementStrategy,
+    StartedBy,
+    TaskDefinitionRef,
+    TaskGroup,
+)
+from ecs_operator.api.conditions import Condition, conditions_field
+from ecs_operator.api.meta import AGE, KindInfo, PrinterColumn, Resource, SpecModel, StatusModel
+from ecs_operator.api.overrides import TaskOverride
+
+
+class TaskStatus(StrEnum):
+    """lastStatus, in lifecycle order (ecs-semantics §5.1)."""
+
+    PROVISIONING = "PROVISIONING"
+    PENDING = "PENDING"
+    ACTIVATING = "ACTIVATING"
+    RUNNING = "RUNNING"
+    DEACTIVATING = "DEACTIVATING"
+    STOPPING = "STOPPING"
+    DEPROVISIONING = "DEPROVISIONING"
+    STOPPED = "STOPPED"
+
+
+class DesiredStatus(StrEnum):
+    RUNNING = "RUNNING"
+    STOPPED = "STOPPED"
+
+
+class StopCode(StrEnum):
+    TASK_FAILED_TO_START = "TaskFailedToStart"
+    ESSENTIAL_CONTAINER_EXITED = "EssentialContainerExited"
+    USER_INITIATED = "UserInitiated"
+    SERVICE_SCHEDULER_INITIATED = "ServiceSchedulerInitiated"
+    SPOT_INTERRUPTION = "SpotInterruption"
+    TERMINATION_NOTICE = "TerminationNotice"
+
+
+class HealthStatus(StrEnum):
+    HEALTHY = "HEALTHY"
+    UNHEALTHY = "UNHEALTHY"
+    UNKNOWN = "UNKNOWN"
+
+
+# Everything but desiredStatus and stopReason; and overrides, whose unbounded command and environment
+# lists would make a whole-object comparison too costly for the API server's CEL budget (the
+# operator snapshots the spec at placement, so a later change of overrides has no effect).
+_IMMUTABLE = (
+    "cluster",
+    "taskDefinition",
+    "launchType",
+    "group",
+    "startedBy",
+    "containerInstance",
+    "placementStrategy",
+    "placementConstraints",
+)
+
+
+class EcsTaskSpec(
+    SpecModel,
+    json_schema_extra=validations(
+        *fargate_rules(),
+        absent_if(
+            "self.launchType == 'FARGATE'",
+            "containerInstance",
+            "StartTask (containerInstance) is not supported with FARGATE launch type.",
+        ),
+        *(unchanged(name) for name in _IMMUTABLE),
+    ),
+):
+    """The desired state of a task."""
+
+    cluster: K8sName = Field(description="The EcsCluster to run in. Immutable.")
+    task_definition: TaskDefinitionRef = Field(
+        description="family:revision, or family for its latest ACTIVE revision (resolved once, at "
+        "launch, into status.taskDefinition). Immutable."
+    )
+    launch_type: LaunchType = Field(
+        default=LaunchType.EC2, description="EC2 (default) or FARGATE. Immutable."
+    )
+    group: TaskGroup | None = Field(
+        default=None,
+        description="Task group, the scope of spread and distinctInstance and what task:group matches. "
+        "Default family:<family>; service tasks are service:<name>. At most 255 characters. Immutable.",
+    )
+    started_by: StartedBy | None = Field(
+        default=None,
+        description="Free tag of who started the task: at most 128 letters, digits, hyphens, slashes and "
+        "underscores. Service tasks carry their deployment id. Immutable.",
+    )
+    overrides: TaskOverride | None = Field(
+        default=None, description="Task-level and per-container overrides of the task definition."
+    )
+    placement_strategy: list[PlacementStrategy] = Field(
+        default_factory=list,
+        max_length=MAX_STRATEGIES,
+        description="At most 5 strategies, applied in order, each breaking the ties of the one before. "
+        "Default random. Not with FARGATE; ignored with containerInstance. Immutable.",
+    )
+    placement_constraints: list[PlacementConstraint] = Field(
+        default_factory=list,
+        max_length=MAX_CONSTRAINTS,
+        description="Hard constraints; at most 10 together with the task definition's. Not with FARGATE. "
+        "Immutable.",
+    )
+    container_instance: K8sName | None = Field(
+        default=None,
+        description="StartTask: the EcsContainerInstance the caller chose; no strategy applies. EC2 only. "
+        "Immutable.",
+    )
+    desired_status: DesiredStatus = Field(
+        default=DesiredStatus.RUNNING,
+        description="RUNNING (default) or STOPPED (StopTask). A stopped task cannot be started again.",
+        json_schema_extra=validations(
+            rule(
+                "oldSelf != 'STOPPED' || self == 'STOPPED'",
+                "A stopped task cannot be started again; run a new task.",
+                reason="FieldValueForbidden",
+            )
+        ),
+    )
+    stop_reason: str | None = Field(
+        default=None,
+        max_length=1024,
+        description="Why the task was stopped by the user (StopTask reason); copied to status.stoppedReason.",
+    )
+
+
+class ContainerState(StatusModel):
+    """The observed state of one container."""
+
+    name: str = Field(description="Container name.")
+    last_status: TaskStatus | None = Field(default=None, description="PENDING, RUNNING or STOPPED.")
+    exit_code: int | None = Field(default=None, description="Exit code once stopped.")
+    reason: str | None = Field(default=None, description="Why it stopped or could not start.")
+    health_status: HealthStatus | None = Field(default=None, description="HEALTHY, UNHEALTHY or UNKNOWN.")
+
+
+class Failure(StatusModel):
+    """Why a task could not be placed or started (RunTask failures[])."""
+
+    arn: str | None = Field(default=None, description="The container instance or resource concerned.")
+    reason: str = Field(
+        description="ECS reason, e.g. RESOURCE:MEMORY, RESOURCE:PORTS, ATTRIBUTE, AGENT, MISSING."
+    )
+    detail: str | None = Field(default=None, description="Details, e.g. the constraint not met.")
+
+
+class EcsTaskStatus(StatusModel):
+    """What the operator observed about the task."""
+
+    last_status: TaskStatus | None = Field(
+        default=None,
+        description="PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING, DEPROVISIONING "
+        "or STOPPED.",
+    )
+    desired_status: DesiredStatus | None = Field(default=None, description="RUNNING or STOPPED.")
+    task_definition: str | None = Field(default=None, description="The resolved family:revision.")
+    group: str | None = Field(default=None, description="The resolved task group.")
+    container_instance: str | None = Field(default=None, description="The EcsContainerInstance it runs on.")
+    pod_name: str | None = Field(default=None, description="The task's pod.")
+    availability_zone: str | None = Field(default=None, description="The zone of its instance.")
+    platform_revision: str | None = Field(
+        default=None, description="FARGATE: the cluster's platform revision the task was launched on."
+    )
+    cpu: int | None = Field(default=None, ge=0, description="CPU units reserved for the task.")
+    memory: int | None = Field(default=None, ge=0, description="MiB reserved for the task.")
+    created_at: datetime | None = Field(default=None, description="When the task was created.")
+    started_at: datetime | None = Field(default=None, description="When it reached RUNNING.")
+    stopping_at: datetime | None = Field(default=None, description="When it entered STOPPING.")
+    stopped_at: datetime | None = Field(default=None, description="When it reached STOPPED.")
+    stop_code: StopCode | None = Field(
+        default=None,
+        description="TaskFailedToStart, EssentialContainerExited, UserInitiated, ServiceSchedulerInitiated, "
+        "SpotInterruption or TerminationNotice.",
+    )
+    stopped_reason: str | None = Field(default=None, description="Why it stopped, in ECS wording.")
+    health_status: HealthStatus | None = Field(
+        default=None, description="Worst health of the essential containers: HEALTHY, UNHEALTHY or UNKNOWN."
+    )
+    containers: list[ContainerState] = Field(default_factory=list, description="Per-container state.")
+    failures: list[Failure] = Field(
+        default_factory=list, description="Why it could not be placed (then STOPPED, TaskFailedToStart)."
+    )
+    conditions: list[Condition] = conditions_field()
+
+
+class EcsTask(Resource):
+    """An EcsTask object."""
+
+    kind: str = "EcsTask"
+    spec: EcsTaskSpec = Field(description="Desired state.")
+    status: EcsTaskStatus = Field(default_factory=EcsTaskStatus, description="Observed state.")
+
+
+def parse_ecs_task(body: Mapping[str, Any]) -> EcsTask:
+    """Parse a raw EcsTask object (a dict, or a Kopf `Body`)."""
+    return EcsTask.from_body(body)
+
+
+ECS_TASK = KindInfo(
+    kind="EcsTask",
+    plural="ecstasks",
+    singular="ecstask",
+    short_names=("ecstask",),
+    scope="Namespaced",
+    resource=EcsTask,
+    spec=EcsTaskSpec,
+    status=EcsTaskStatus,
+    description="An ECS task: one run of a task definition, as one pod on one container instance.",
+    columns=(
+        PrinterColumn("Last Status", "string", ".status.lastStatus", "The task's lastStatus."),
+        PrinterColumn("Desired", "string", ".status.desiredStatus", "RUNNING or STOPPED."),
+        PrinterColumn("Instance", "string", ".status.containerInstance", "The container instance."),
+        PrinterColumn("AZ", "string", ".status.availabilityZone", "Availability zone."),
+        PrinterColumn("Task Definition", "string", ".status.taskDefinition", "family:revision.", priority=1),
+        PrinterColumn("Group", "string", ".status.group", "Task group.", priority=1),
+        AGE,
+    ),
+)
