@@ -71,3 +71,20 @@ def test_invalid_objects_are_refused_with_the_field_path(crds: Kube, namespace: 
     assert res.returncode != 0, f"{path.name} was admitted"
     for text in expected:
         assert text in res.stderr, f"expected {text!r} in:\n{res.stderr}"
+
+
+TRANSITIONS = sorted(DATA.glob("invalid-transitions/*/*.yaml"))
+
+
+@pytest.mark.parametrize("path", TRANSITIONS, ids=lambda p: f"{p.parent.name}-{p.stem}")
+def test_invalid_updates_are_refused_with_the_field_path(crds: Kube, namespace: str, path: Path) -> None:
+    """Immutable fields: the first document is created, the second (an update) must be refused."""
+    first, second = (yaml.safe_dump(d) for d in yaml.safe_load_all(path.read_text()))
+    crds.apply(first, namespace=namespace)
+    try:
+        res = crds.apply(second, namespace=namespace, check=False)
+        assert res.returncode != 0, f"{path.name}: the update was admitted"
+        for text in expectations(path):
+            assert text in res.stderr, f"expected {text!r} in:\n{res.stderr}"
+    finally:
+        crds.kubectl("delete", "-n", namespace, "-f", "-", "--wait=false", input=first, check=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -181,6 +181,14 @@ class EcsTaskDefinitionSpec(
         max_length=MAX_CONTAINERS,
         description="The task's containers: at least one, at most 10, names unique.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+    )
+    deregistered_revisions: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list,
+        max_length=10000,
+        description="DeregisterTaskDefinition: revisions listed here are INACTIVE. Running tasks and "
+        "services go on; nothing new starts from them. Not part of a revision: changing this list "
+        "registers no new revision.",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
     )
 
 

@@ -28,3 +28,7 @@ class Expression:
 
     def __str__(self) -> str:
         return self.text
+
+    def __reduce__(self) -> tuple[type[Expression], tuple[str, Node]]:
+        # The compiled predicate is made of closures; pickle and deepcopy rebuild it instead.
+        return (type(self), (self.text, self.root))

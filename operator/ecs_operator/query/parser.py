@@ -27,13 +27,14 @@ Precedence, tightest first (all binary connectives associate to the left):
     1       ``(`` ... ``)``       ``(a or b) and c``
     2       ``not`` ``!``         ``not a and b`` is ``(not a) and b``
     3       ``and`` ``&&``        ``a or b and c`` is ``a or (b and c)``
-    4       ``or`` ``||``
+    4       ``or`` ``||``         ``a or b``
     ======  ====================  =================================
 
 A condition is never parenthesised inside itself (``(attribute:x) == 1`` is an error);
 parentheses only group whole conditions. Which operators a subject allows, and what its values
-look like, is checked while parsing (:mod:`.rules`). Nesting of parentheses and negations is
-limited to :data:`MAX_DEPTH` so that no input can exhaust the interpreter's stack.
+look like, is checked while parsing (:mod:`.rules`). Nesting is limited to :data:`MAX_DEPTH`
+levels, each ``(`` and each ``not``/``!`` counting one (so ``not(`` counts two), so that no input
+can exhaust the interpreter's stack.
 """
 
 from __future__ import annotations

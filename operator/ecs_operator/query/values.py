@@ -22,7 +22,6 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 __all__ = [
-    "MomentKey",
     "VersionKey",
     "parse_moment",
     "parse_number",
@@ -40,8 +39,6 @@ _DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(
 #: (release components without trailing zeros, 1 for a release or 0 for a pre-release, the
 #: pre-release identifiers as (0, number) or (1, text) so numbers sort before words).
 VersionKey = tuple[tuple[int, ...], int, tuple[tuple[int, int | str], ...]]
-#: A UTC instant, or a UTC calendar day for a date-only literal.
-MomentKey = datetime | date
 
 
 class _Ordered(Protocol):

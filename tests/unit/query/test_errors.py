@@ -87,7 +87,8 @@ def test_error_is_a_value_error() -> None:
         pytest.param(
             "attribute:x == a b",
             18,
-            "expected 'and', 'or' or the end of the expression, found 'b' (quote a value that contains spaces)",
+            "expected 'and', 'or' or the end of the expression, found 'b'"
+            " (quote a value that contains spaces)",
             id="unquoted-space",
         ),
         pytest.param(

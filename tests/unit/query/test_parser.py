@@ -1,11 +1,13 @@
 """The parser: operators and aliases, subjects and the operators they allow, precedence, literals."""
 
+import pickle
+from copy import deepcopy
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from ecs_operator.query import MAX_EXPRESSION_LENGTH, Expression, QuerySyntaxError, parse
+from ecs_operator.query import MAX_EXPRESSION_LENGTH, Expression, QuerySyntaxError, StaticSubjects, parse
 from ecs_operator.query.ast import (
     And,
     Condition,
@@ -241,3 +243,10 @@ def test_deep_but_allowed_nesting() -> None:
         assert isinstance(node, Not)
         node = node.operand
     assert isinstance(node, Condition)
+
+
+def test_expression_survives_pickling_and_copying() -> None:
+    expression = parse("attribute:x =~ 'a+' and registeredAt < 2018-01-01 or task:group in [a, b]")
+    for copy in (pickle.loads(pickle.dumps(expression)), deepcopy(expression)):
+        assert copy == expression and copy.text == expression.text
+        assert copy.evaluate(StaticSubjects(task_groups=("b",)))

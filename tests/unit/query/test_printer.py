@@ -13,7 +13,7 @@ from ecs_operator.query.printer import quote, to_text
         pytest.param("attribute:x not_exists", "attribute:x !exists", id="not-exists"),
         pytest.param("attribute:x in ['a','b c']", "attribute:x in [a, 'b c']", id="list"),
         pytest.param("attribute:x == 'and'", "attribute:x == 'and'", id="reserved-word-stays-quoted"),
-        pytest.param("attribute:x == \"it's\"", "attribute:x == \"it's\"", id="double-quotes-when-needed"),
+        pytest.param('attribute:x == "it\'s"', 'attribute:x == "it\'s"', id="double-quotes-when-needed"),
         pytest.param("attribute:x == ''", "attribute:x == ''", id="empty"),
         pytest.param("attribute:x =~ 'a|b'", "attribute:x =~ 'a|b'", id="regex-with-delimiter"),
         pytest.param("! attribute:x exists", "not(attribute:x exists)", id="negation"),
@@ -43,4 +43,4 @@ def test_canonical_text(text: str, canonical: str) -> None:
 
 def test_a_value_with_both_quotes_cannot_be_written() -> None:
     with pytest.raises(ValueError, match="both kinds of quote"):
-        quote("it's \"x\"")
+        quote('it\'s "x"')

@@ -44,7 +44,9 @@ instances = st.builds(
     StaticSubjects,
     ec2_instance_id=short_text,
     agent_connected=st.booleans(),
-    agent_version=st.one_of(st.none(), st.sampled_from(["1.14.5", "v1.2", "1.0.0-rc.1", "latest", "", "9" * 5000])),
+    agent_version=st.one_of(
+        st.none(), st.sampled_from(["1.14.5", "v1.2", "1.0.0-rc.1", "latest", "", "9" * 5000])
+    ),
     registered_at=datetimes,
     running_tasks_count=st.integers(-3, 10**30),
     task_groups=st.lists(short_text, max_size=3),
@@ -69,7 +71,9 @@ def test_parse_raises_only_query_syntax_error_on_any_text(text: str) -> None:
 
 @settings(max_examples=1500)
 @given(token_soup, instances)
-def test_token_soup_parses_or_fails_cleanly_and_evaluates_without_raising(text: str, subjects: StaticSubjects) -> None:
+def test_token_soup_parses_or_fails_cleanly_and_evaluates_without_raising(
+    text: str, subjects: StaticSubjects
+) -> None:
     try:
         expression = parse(text)
     except QuerySyntaxError as error:
@@ -118,7 +122,11 @@ TEXTS = st.text(max_size=12).filter(lambda t: "'" not in t or '"' not in t)
 @st.composite
 def conditions(draw: st.DrawFn) -> Condition:
     kind = draw(st.sampled_from(list(SubjectKind)))
-    name = draw(st.text(alphabet="abcXYZ019-_/\\.", min_size=1, max_size=12)) if kind is SubjectKind.ATTRIBUTE else ""
+    name = (
+        draw(st.text(alphabet="abcXYZ019-_/\\.", min_size=1, max_size=12))
+        if kind is SubjectKind.ATTRIBUTE
+        else ""
+    )
     subject = Subject(kind, name)
     operator = draw(st.sampled_from(ALLOWED[kind]))
     if operator in (Operator.EXISTS, Operator.NOT_EXISTS):

@@ -44,7 +44,9 @@ def test_equal_versions(left: str, right: str) -> None:
     assert parse_version(left) == parse_version(right)
 
 
-@pytest.mark.parametrize("text", ["", "v", "1.", ".1", "1..2", "1.x", "V1.2", "1.2-", "1.2+", "latest", "1 .2"])
+@pytest.mark.parametrize(
+    "text", ["", "v", "1.", ".1", "1..2", "1.x", "V1.2", "1.2-", "1.2+", "latest", "1 .2"]
+)
 def test_not_versions(text: str) -> None:
     assert parse_version(text) is None
 
@@ -52,8 +54,12 @@ def test_not_versions(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "moment", "date_only"),
     [
-        pytest.param("2018-06-18T22:28:28+00:00", datetime(2018, 6, 18, 22, 28, 28, tzinfo=UTC), False, id="offset"),
-        pytest.param("2018-06-18T22:28:28-05:30", datetime(2018, 6, 19, 3, 58, 28, tzinfo=UTC), False, id="neg"),
+        pytest.param(
+            "2018-06-18T22:28:28+00:00", datetime(2018, 6, 18, 22, 28, 28, tzinfo=UTC), False, id="offset"
+        ),
+        pytest.param(
+            "2018-06-18T22:28:28-05:30", datetime(2018, 6, 19, 3, 58, 28, tzinfo=UTC), False, id="neg"
+        ),
         pytest.param("2018-06-18T22:28:28Z", datetime(2018, 6, 18, 22, 28, 28, tzinfo=UTC), False, id="z"),
         pytest.param("2018-06-18T22:28:28", datetime(2018, 6, 18, 22, 28, 28, tzinfo=UTC), False, id="utc"),
         pytest.param("2018-06-18", datetime(2018, 6, 18, tzinfo=UTC), True, id="date"),
