@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ecs_operator.handlers import instances, settings
+from ecs_operator.handlers import instances, settings, taskdefs, tasks
 
-__all__ = ["instances", "settings"]
+__all__ = ["instances", "settings", "taskdefs", "tasks"]

@@ -146,3 +146,10 @@ def update_status(
                 on_conflict()
             obj = get(res, name, namespace)
     raise Conflict(f"{res.plural}/{name}: still conflicting after {attempts} attempts", 409)
+
+
+def plain(body: Any) -> Obj:
+    """A deep plain-dict copy of a Kopf Body (or any mapping), safe to keep and modify."""
+    import copy
+
+    return cast(Obj, copy.deepcopy(dict(body)))

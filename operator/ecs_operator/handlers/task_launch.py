@@ -1,0 +1,248 @@
+"""RunTask and StartTask: place a task, commit its claim, then create its pod.
+
+The order is the protocol of architecture.md §2: plan on a snapshot (the watch cache of the
+cluster's container instances), commit the claim with the instance's resourceVersion (409:
+re-read that instance and re-check the fit, bounded), and only then record the placement in the
+task's status and create the pod. Every step is idempotent, so a crash between two steps is
+repaired by the next event: a committed claim is found again by the task's uid and adopted, and
+the pod's name is derived from that uid.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from ecs_operator.kube import claims, objects, pods
+from ecs_operator.kube import taskdefs as ktaskdefs
+from ecs_operator.kube.errors import Conflict, NotFound
+from ecs_operator.kube.objects import INSTANCES, TASK_DEFINITIONS, Obj
+from ecs_operator.lifecycle import ContainerSpec, HealthCheckTiming
+from ecs_operator.lifecycle.observation import parse_time
+from ecs_operator.placement import (
+    Claim,
+    ClusterSnapshot,
+    PlacementSpecError,
+    TaskRequest,
+    check,
+    place,
+    snapshot_from_objects,
+)
+from ecs_operator.reconcile.launch import EffectiveTask, effective_task, task_request
+from ecs_operator.reconcile.podspec import build_pod, pod_name
+from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref, resolve
+
+PLAN_ROUNDS = 3
+# Objects applied together (kubectl apply -f dir/, GitOps) may arrive in any order: a task whose
+# task definition is not registered yet waits this long before failing with MISSING.
+REGISTRATION_GRACE = timedelta(seconds=60)
+
+
+class NotYet(Exception):
+    """The task definition is not registered yet; try again shortly."""
+
+
+class LaunchFailed(Exception):
+    """The task cannot start: it ends STOPPED with TaskFailedToStart and these failures."""
+
+    def __init__(self, reason: str, failures: list[dict[str, str]]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.failures = failures
+
+
+@dataclass(frozen=True)
+class Launched:
+    instance: Obj
+    claim: dict[str, Any]
+    task: EffectiveTask
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@lru_cache(maxsize=4096)
+def _revision(namespace: str, family: str, revision: int) -> str:
+    """Revisions are immutable, so their snapshots are cached for the life of the process."""
+    import json
+
+    return json.dumps(ktaskdefs.read_revision(namespace, family, revision)[0])
+
+
+def revision_snapshot(namespace: str, family: str, revision: int) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(_revision(namespace, family, revision)))
+
+
+def resolve_task(task: Obj) -> EffectiveTask:
+    """The task definition revision (resolved now) with the task's overrides applied."""
+    meta, spec = task["metadata"], task["spec"]
+    namespace = meta["namespace"]
+    try:
+        ref = parse_ref(str(spec["taskDefinition"]))
+        young = now() - (parse_time(meta.get("creationTimestamp")) or now()) < REGISTRATION_GRACE
+        try:
+            family_obj = objects.get(TASK_DEFINITIONS, ref.family, namespace)
+        except NotFound:
+            if young:
+                raise NotYet(str(ref)) from None
+            raise ResolveError("MISSING", f"TaskDefinition not found: {ref}.") from None
+        family_status = family_obj.get("status") or {}
+        pending = family_status.get("observedGeneration") != family_obj["metadata"].get("generation")
+        try:
+            revision = resolve(ref, family_status.get("revisions") or [])
+        except ResolveError:
+            if young and (pending or not family_status.get("revisions")):
+                raise NotYet(str(ref)) from None
+            raise
+        snapshot = revision_snapshot(namespace, ref.family, revision)
+        return effective_task(ref.family, revision, snapshot, spec.get("overrides"))
+    except ResolveError as exc:
+        raise LaunchFailed(
+            f"TaskFailedToStart: {exc.reason}", [{"reason": exc.reason, "detail": exc.detail}]
+        ) from exc
+    except ValueError as exc:
+        raise LaunchFailed(f"TaskFailedToStart: {exc}", [{"reason": "INVALID", "detail": str(exc)}]) from exc
+
+
+def placed_task(task: Obj) -> EffectiveTask:
+    """The revision the task was placed with (status.taskDefinition), overrides applied."""
+    meta, spec, status = task["metadata"], task["spec"], task.get("status") or {}
+    ref = parse_ref(str(status.get("taskDefinition") or spec["taskDefinition"]))
+    assert ref.revision is not None
+    snapshot = revision_snapshot(meta["namespace"], ref.family, ref.revision)
+    return effective_task(ref.family, ref.revision, snapshot, spec.get("overrides"))
+
+
+def container_specs(task: EffectiveTask) -> list[ContainerSpec]:
+    out = []
+    for c in task.containers:
+        hc = c.get("healthCheck")
+        timing = None
+        if hc:
+            timing = HealthCheckTiming(
+                interval=int(hc.get("interval", 30)),
+                timeout=int(hc.get("timeout", 5)),
+                retries=int(hc.get("retries", 3)),
+                start_period=int(hc.get("startPeriod") or 0),
+            )
+        out.append(
+            ContainerSpec(name=c["name"], essential=bool(c.get("essential", True)), health_check=timing)
+        )
+    return out
+
+
+def group_of(task: Obj, effective: EffectiveTask) -> str:
+    return str(task["spec"].get("group") or f"family:{effective.family}")
+
+
+def _request(task: Obj, effective: EffectiveTask) -> TaskRequest:
+    meta, spec = task["metadata"], task["spec"]
+    try:
+        return task_request(
+            effective,
+            name=f"{meta['namespace']}/{meta['name']}",
+            uid=meta["uid"],
+            group=group_of(task, effective),
+            launch_type=str(spec.get("launchType") or "EC2"),
+            spec=spec,
+        )
+    except (PlacementSpecError, ValueError) as exc:
+        raise LaunchFailed(f"TaskFailedToStart: {exc}", [{"reason": "INVALID", "detail": str(exc)}]) from exc
+
+
+def _existing_claim(instances: list[Obj], uid: str) -> tuple[Obj, dict[str, Any]] | None:
+    for inst in instances:
+        for claim in (inst.get("status") or {}).get("claims") or []:
+            if claim.get("taskUid") == uid:
+                return inst, claim
+    return None
+
+
+def _choose(
+    snapshot: ClusterSnapshot, request: TaskRequest, target: str | None, rng: random.Random
+) -> tuple[str, Claim]:
+    """The instance and the claim to commit there (dynamic host ports already assigned)."""
+    if target is not None:  # StartTask: the caller chose; no strategy, but fit and memberOf still apply
+        try:
+            verdict = check(snapshot, request, target)
+        except KeyError:
+            raise LaunchFailed("TaskFailedToStart: MISSING", [{"arn": target, "reason": "MISSING"}]) from None
+        if not verdict.feasible:
+            rejection = verdict.rejection
+            reason = str(rejection.reason) if rejection else "ATTRIBUTE"
+            detail = rejection.detail if rejection else ""
+            raise LaunchFailed(
+                f"TaskFailedToStart: {reason}", [{"arn": target, "reason": reason, "detail": detail}]
+            )
+        snapshot = ClusterSnapshot((snapshot.instance(target),))
+    result = place(snapshot, request, 1, rng)
+    if result.failure is not None:
+        failure = result.failure
+        raise LaunchFailed(failure.stopped_reason(), [f.to_object() for f in failure.failures])
+    return result.placements[0].instance, result.placements[0].claim
+
+
+def launch(task: Obj, cluster_instances: list[Obj]) -> Launched:
+    """Place the task and commit its claim (or adopt the claim an earlier attempt committed)."""
+    meta, spec = task["metadata"], task["spec"]
+    effective = resolve_task(task)
+    request = _request(task, effective)
+    instances = cluster_instances
+    adopted = _existing_claim(instances, meta["uid"])
+    if adopted is not None:
+        return Launched(adopted[0], adopted[1], effective)
+    rng = random.Random(meta["uid"])  # deterministic per task: replicas and retries agree
+    target = spec.get("containerInstance")
+    for _ in range(PLAN_ROUNDS):
+        snapshot = snapshot_from_objects(instances, cluster=spec["cluster"])
+        name, chosen = _choose(snapshot, request, target, rng)
+        claim = {**chosen.to_object(), "taskUid": meta["uid"], "task": f"{meta['namespace']}/{meta['name']}"}
+
+        def recheck(obj: Obj, name: str = name) -> str | None:
+            fresh = snapshot_from_objects([obj], cluster=spec["cluster"])
+            verdict = check(fresh, request, name)
+            return None if verdict.feasible else str(verdict.rejection)
+
+        current = next(i for i in instances if i["metadata"]["name"] == name)
+        try:
+            committed = claims.commit(name, claim, recheck, current=current)
+            return Launched(committed, claim, effective)
+        except (claims.NoLongerFits, Conflict):
+            instances = objects.list_objects(
+                INSTANCES, label_selector=f"ecs-operator.dev/cluster={spec['cluster']}"
+            )
+    raise Conflict(f"could not commit a claim for {meta['name']} after {PLAN_ROUNDS} plans", 409)
+
+
+def create_pod(task: Obj, effective: EffectiveTask, instance: Obj, claim: dict[str, Any]) -> Obj:
+    meta, spec = task["metadata"], task["spec"]
+    body = build_pod(
+        task=effective,
+        task_name=meta["name"],
+        namespace=meta["namespace"],
+        task_uid=meta["uid"],
+        cluster=spec["cluster"],
+        group=group_of(task, effective),
+        node_name=instance["spec"]["nodeName"],
+        claim_ports=claim.get("ports") or [],
+        claim_ports_udp=claim.get("portsUdp") or [],
+    )
+    return pods.create(meta["namespace"], body)
+
+
+def expected_pod_name(task: Obj) -> str:
+    status = task.get("status") or {}
+    if status.get("podName"):
+        return str(status["podName"])
+    ref = parse_ref(str(status.get("taskDefinition") or task["spec"]["taskDefinition"]))
+    return pod_name(ref.family, task["metadata"]["uid"])

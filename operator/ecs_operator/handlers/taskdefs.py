@@ -1,0 +1,108 @@
+"""EcsTaskDefinition: every spec change registers the next revision (RegisterTaskDefinition).
+
+Level-triggered: whenever `metadata.generation` is ahead of `status.observedGeneration`, the spec
+is validated (ECS's rules that admission cannot check), compared with the latest revision's
+snapshot, and stored as a new immutable revision if it differs. Deregistrations listed in the spec
+turn revisions INACTIVE. An invalid spec registers nothing: the reason goes to the Ready condition
+and a Warning Event, and the previous revisions stay usable.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from ecs_operator.kube import objects
+from ecs_operator.kube import taskdefs as ktaskdefs
+from ecs_operator.kube.errors import NotFound
+from ecs_operator.kube.objects import TASK_DEFINITIONS, Obj
+from ecs_operator.reconcile.conditions import set_condition
+from ecs_operator.reconcile.taskdefs import next_revision, spec_hash, validate, with_deregistrations
+
+GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
+MAX_REGISTER_ATTEMPTS = 5
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(now: datetime) -> str:
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _latest_hash(namespace: str, family: str, status: Obj) -> str | None:
+    latest = status.get("revision")
+    if not latest:
+        return None
+    try:
+        return ktaskdefs.read_revision(namespace, family, int(latest))[1]
+    except NotFound:
+        return None
+
+
+def register(body: Obj) -> tuple[str, str] | None:
+    """Bring the family's revisions up to date with its spec; returns an event (reason, message)."""
+    meta, spec = body["metadata"], dict(body.get("spec") or {})
+    family, namespace, generation = meta["name"], meta["namespace"], int(meta.get("generation", 1))
+    status = dict(body.get("status") or {})
+    if status.get("observedGeneration") == generation:
+        return None
+    now = _now()
+    problems = validate(spec)
+    event: tuple[str, str]
+    new_revision: int | None = None
+    if problems:
+        event = ("InvalidTaskDefinition", "; ".join(problems))
+    elif _latest_hash(namespace, family, status) == spec_hash(spec):
+        event = ("Unchanged", f"The spec matches revision {family}:{status.get('revision')}.")
+    else:
+        new_revision = next_revision(status.get("revisions") or [])
+        for _ in range(MAX_REGISTER_ATTEMPTS):
+            if ktaskdefs.store_revision(namespace, family, new_revision, spec, meta["uid"]):
+                break
+            new_revision += 1  # another writer registered a different spec under that number
+        event = ("Registered", f"Registered task definition {family}:{new_revision}.")
+
+    def compute(obj: Obj) -> Obj | None:
+        current = dict(obj.get("status") or {})
+        if current.get("observedGeneration") == generation:
+            return None
+        revisions = list(current.get("revisions") or [])
+        if new_revision is not None and all(int(r["revision"]) != new_revision for r in revisions):
+            revisions.insert(0, {"revision": new_revision, "status": "ACTIVE", "registeredAt": _stamp(now)})
+        revisions = with_deregistrations(
+            revisions, list(spec.get("deregisteredRevisions") or []), _stamp(now)
+        )
+        revisions.sort(key=lambda r: -int(r["revision"]))
+        out: Obj = {"observedGeneration": generation, "revisions": revisions}
+        if revisions:
+            out["revision"] = int(revisions[0]["revision"])
+        out["conditions"] = set_condition(
+            current.get("conditions") or [],
+            type="Ready",
+            status=not problems,
+            reason=event[0],
+            message=event[1],
+            now=now,
+            generation=generation,
+        )
+        return out
+
+    objects.update_status(TASK_DEFINITIONS, family, compute, namespace=namespace, current=body)
+    return event
+
+
+@kopf.on.event(GROUP, VERSION, "ecstaskdefinitions")
+def task_definition_changed(body: kopf.Body, type: str, **_: Any) -> None:
+    if type == "DELETED":
+        return
+    event = register(objects.plain(body))
+    if event is not None:
+        reason, message = event
+        if reason == "InvalidTaskDefinition":
+            kopf.warn(body, reason=reason, message=message)
+        elif reason == "Registered":
+            kopf.info(body, reason=reason, message=message)

@@ -1,0 +1,282 @@
+"""EcsTask handlers: RunTask/StartTask, the ECS task lifecycle from the pod, StopTask.
+
+Level-triggered: every event of a task or of its pod runs `reconcile_task`, which looks at what is
+there (status, pod) and takes the next step; every step is idempotent. The task's status is
+written with compare-and-swap too, because the task's and the pod's events can be handled at the
+same time. The pure parts are in `reconcile.launch`, `reconcile.podspec` and `lifecycle`.
+
+- STOPPED: release the claim; delete the task after the retention period.
+- not placed, desired RUNNING: place, commit the claim, record the placement, create the pod.
+- not placed, desired STOPPED: STOPPED (UserInitiated).
+- placed, no pod yet: create the pod.
+- pod present: status from the pod; delete the pod (SIGTERM, then SIGKILL after stopTimeout) when
+  StopTask or a stop cause (an essential container exited) says so.
+- pod gone after it existed: STOPPED; release the claim.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from datetime import timedelta
+from typing import Any, cast
+
+import kopf
+
+from ecs_operator.handlers import task_launch as tl
+from ecs_operator.kube import claims, objects, pods
+from ecs_operator.kube.errors import Conflict, NotFound
+from ecs_operator.kube.objects import TASKS, Obj
+from ecs_operator.lifecycle import (
+    DesiredStatus,
+    LaunchStage,
+    StopDecision,
+    TaskObservation,
+    TaskStatus,
+    should_stop_task,
+    task_status_from_pod,
+    user_stop,
+)
+from ecs_operator.lifecycle.observation import parse_time
+from ecs_operator.reconcile.instances import MANAGED_LABEL
+
+GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
+RETENTION = timedelta(seconds=int(os.environ.get("ECS_OPERATOR_STOPPED_TASK_RETENTION", "3600")))
+Idx = kopf.Index[str, dict[str, Any]]
+
+
+@kopf.index(GROUP, VERSION, "ecscontainerinstances")
+def instance_objects(body: kopf.Body, spec: kopf.Spec, **_: Any) -> dict[str, dict[str, Any]]:
+    """Whole container instances by cluster: the snapshot placement reads (Omega's shared state)."""
+    return {str(spec.get("cluster", "")): objects.plain(body)}
+
+
+def write_status(task: Obj, fields: dict[str, Any]) -> Obj | None:
+    """Merge `fields` into the task's status with CAS; skip when nothing would change."""
+    meta = task["metadata"]
+
+    def compute(obj: Obj) -> Obj | None:
+        current = obj.get("status") or {}
+        if current.get("lastStatus") == "STOPPED" and fields.get("lastStatus") not in (None, "STOPPED"):
+            return None  # a STOPPED task never comes back
+        diff = {k: v for k, v in fields.items() if current.get(k) != v}
+        return diff or None
+
+    return objects.update_status(TASKS, meta["name"], compute, namespace=meta["namespace"], current=task)
+
+
+def fail(task: Obj, error: tl.LaunchFailed) -> None:
+    moment = tl.stamp(tl.now())
+    status = task.get("status") or {}
+    write_status(
+        task,
+        {
+            "lastStatus": "STOPPED",
+            "desiredStatus": "STOPPED",
+            "stopCode": "TaskFailedToStart",
+            "stoppedReason": error.reason,
+            "failures": error.failures,
+            "createdAt": status.get("createdAt") or moment,
+            "stoppingAt": moment,
+            "stoppedAt": moment,
+        },
+    )
+    kopf.warn(cast(kopf.Body, task), reason="TaskFailedToStart", message=f"{error.reason}: {error.failures}")
+
+
+def desired(task: Obj) -> DesiredStatus:
+    spec_desired = task["spec"].get("desiredStatus", "RUNNING")
+    status_desired = (task.get("status") or {}).get("desiredStatus")
+    return DesiredStatus.STOPPED if "STOPPED" in (spec_desired, status_desired) else DesiredStatus.RUNNING
+
+
+def stop_decision(task: Obj) -> StopDecision:
+    status = task.get("status") or {}
+    if status.get("stopCode"):
+        from ecs_operator.lifecycle import StopCode
+
+        return StopDecision(StopCode(status["stopCode"]), status.get("stoppedReason") or "")
+    return user_stop(task["spec"].get("stopReason"))
+
+
+def _launch_when_registered(task: Obj, instances: list[Obj]) -> tl.Launched | None:
+    """Launch; a task definition still being registered is waited for briefly (then the timer retries)."""
+    for _ in range(10):
+        try:
+            return tl.launch(task, instances)
+        except tl.NotYet:
+            time.sleep(0.5)
+        except tl.LaunchFailed as error:
+            fail(task, error)
+            return None
+        except Conflict as exc:
+            # Every plan lost its race: the task is not failed, just not placed yet.
+            raise kopf.TemporaryError(f"claim conflicts: {exc}", delay=1) from exc
+    return None
+
+
+def place_and_start(task: Obj, instances: list[Obj]) -> None:
+    meta = task["metadata"]
+    launched = _launch_when_registered(task, instances)
+    if launched is None:
+        return
+    inst = launched.instance
+    zone = next(
+        (
+            a.get("value")
+            for a in (inst.get("status") or {}).get("attributes") or []
+            if a["name"] == "ecs.availability-zone"
+        ),
+        None,
+    )
+    moment = tl.stamp(tl.now())
+    fields: dict[str, Any] = {
+        "lastStatus": "PENDING",
+        "desiredStatus": "RUNNING",
+        "taskDefinition": launched.task.reference,
+        "group": tl.group_of(task, launched.task),
+        "containerInstance": inst["metadata"]["name"],
+        "cpu": launched.task.cpu,
+        "memory": launched.task.memory,
+        "createdAt": (task.get("status") or {}).get("createdAt") or moment,
+    }
+    if zone:
+        fields["availabilityZone"] = zone
+    updated = write_status(task, fields) or task
+    pod = tl.create_pod(updated, launched.task, inst, launched.claim)
+    write_status(updated, {"podName": pod["metadata"]["name"]})
+    kopf.info(
+        cast(kopf.Body, task),
+        reason="Placed",
+        message=f"Task {meta['name']} placed on {inst['metadata']['name']}.",
+    )
+
+
+def release_claim(task: Obj) -> None:
+    instance = (task.get("status") or {}).get("containerInstance")
+    if instance:
+        with contextlib.suppress(NotFound):
+            claims.release(str(instance), task["metadata"]["uid"])
+
+
+def finish(task: Obj) -> None:
+    """A STOPPED task: its claim is released; after the retention period it is deleted."""
+    release_claim(task)
+    stopped_at = parse_time((task.get("status") or {}).get("stoppedAt"))
+    if stopped_at is not None and tl.now() - stopped_at > RETENTION:
+        with contextlib.suppress(NotFound):
+            objects.delete(TASKS, task["metadata"]["name"], task["metadata"]["namespace"])
+
+
+def observe(task: Obj, pod: Obj | None) -> None:
+    """Status from the pod; stop the pod when StopTask or a stop cause says so."""
+    status = task.get("status") or {}
+    effective = tl.placed_task(task)
+    specs = tl.container_specs(effective)
+    launch = LaunchStage.POD_CREATED if status.get("podName") else LaunchStage.PLACED
+    previous = TaskObservation.from_status(status, specs)
+    wanted = desired(task)
+    obs = task_status_from_pod(
+        pod,
+        containers=specs,
+        desired_status=wanted,
+        launch=launch,
+        now=tl.now(),
+        previous=previous,
+        stop=stop_decision(task) if wanted is DesiredStatus.STOPPED else None,
+    )
+    cause = should_stop_task(obs) if wanted is DesiredStatus.RUNNING else None
+    if cause is not None:
+        # Record why first, then stop: a pod deleted while desired RUNNING reads as lost.
+        write_status(
+            task, {"desiredStatus": "STOPPED", "stopCode": cause.code.value, "stoppedReason": cause.reason}
+        )
+        return
+    write_status(task, obs.to_status())
+    if pod is not None and (wanted is DesiredStatus.STOPPED) and not pod["metadata"].get("deletionTimestamp"):
+        grace = pod["spec"].get("terminationGracePeriodSeconds")
+        pods.delete(task["metadata"]["namespace"], pod["metadata"]["name"], grace)
+    if obs.last_status is TaskStatus.STOPPED:
+        release_claim(task)
+
+
+def reconcile_task(task: Obj, instances: list[Obj], pod: Obj | None = None, pod_known: bool = False) -> None:
+    """One level-triggered pass over a task; the pod is read unless the caller has it (`pod_known`)."""
+    status = task.get("status") or {}
+    if status.get("lastStatus") == "STOPPED":
+        finish(task)
+        return
+    if not status.get("containerInstance"):
+        if desired(task) is DesiredStatus.STOPPED:
+            moment = tl.stamp(tl.now())
+            decision = user_stop(task["spec"].get("stopReason"))
+            write_status(
+                task,
+                {
+                    "lastStatus": "STOPPED",
+                    "desiredStatus": "STOPPED",
+                    "stopCode": decision.code.value,
+                    "stoppedReason": decision.reason,
+                    "stoppedAt": moment,
+                    "createdAt": status.get("createdAt") or moment,
+                },
+            )
+            return
+        place_and_start(task, instances)
+        return
+    if not pod_known:
+        pod = pods.get_or_none(task["metadata"]["namespace"], tl.expected_pod_name(task))
+    if pod is None and not status.get("podName") and desired(task) is DesiredStatus.RUNNING:
+        inst_name = str(status["containerInstance"])
+        inst = next((i for i in instances if i["metadata"]["name"] == inst_name), None) or objects.get(
+            objects.INSTANCES, inst_name
+        )
+        claim: dict[str, Any] = next(
+            (
+                c
+                for c in (inst.get("status") or {}).get("claims") or []
+                if c.get("taskUid") == task["metadata"]["uid"]
+            ),
+            {},
+        )
+        created = tl.create_pod(task, tl.placed_task(task), inst, claim)
+        write_status(task, {"podName": created["metadata"]["name"]})
+        return
+    observe(task, pod)
+
+
+def _instances(kwargs: dict[str, Any], cluster: str) -> list[Obj]:
+    index: Idx = kwargs["instance_objects"]
+    return [dict(i) for i in index.get(cluster, ())]
+
+
+@kopf.on.event(GROUP, VERSION, "ecstasks")
+def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
+    task = objects.plain(body)
+    if type == "DELETED":
+        release_claim(task)
+        return
+    reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))))
+
+
+@kopf.on.event("", "v1", "pods", labels={MANAGED_LABEL: kopf.PRESENT})
+def task_pod_changed(body: kopf.Body, type: str, namespace: str | None, **kwargs: Any) -> None:
+    owner = next((o for o in body.metadata.get("ownerReferences") or [] if o.get("kind") == "EcsTask"), None)
+    if owner is None:
+        return
+    try:
+        task = objects.get(TASKS, owner["name"], str(namespace))
+    except NotFound:
+        return
+    if task["metadata"]["uid"] != owner.get("uid"):
+        return
+    pod = None if type == "DELETED" else objects.plain(body)
+    reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))), pod, pod_known=True)
+
+
+@kopf.timer(GROUP, VERSION, "ecstasks", interval=20, idle=10)
+def task_tick(body: kopf.Body, **kwargs: Any) -> None:
+    """Time-based transitions the events miss: health after 40 s, retention of stopped tasks."""
+    task = objects.plain(body)
+    reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))))

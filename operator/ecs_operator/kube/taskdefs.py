@@ -1,0 +1,66 @@
+"""Task definition revisions as immutable ConfigMaps, owned by their EcsTaskDefinition.
+
+Why ConfigMaps: a revision must never change once registered (ECS), and Kubernetes enforces that
+for a ConfigMap with `immutable: true`; the family object's status stays small however many
+revisions there are. The name is deterministic (`ecstd.<family>.<revision>`), so two writers
+racing to register the same revision meet on AlreadyExists and compare contents.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from ecs_operator.kube.client import clients
+from ecs_operator.kube.errors import AlreadyExists, map_api_errors
+from ecs_operator.reconcile.taskdefs import revision_object_name, snapshot_of, spec_hash
+
+Obj = dict[str, Any]
+SPEC_KEY = "taskDefinition.json"
+HASH_KEY = "specHash"
+
+
+@map_api_errors
+def _read(namespace: str, name: str) -> Obj:
+    cm = clients().core.read_namespaced_config_map(name, namespace)
+    return {"data": dict(cm.data or {})}
+
+
+@map_api_errors
+def _create(namespace: str, body: Obj) -> None:
+    clients().core.create_namespaced_config_map(namespace, cast(Any, body))
+
+
+def read_revision(namespace: str, family: str, revision: int) -> tuple[dict[str, Any], str]:
+    """The snapshot (camelCase spec) and its hash; `NotFound` if that revision was never stored."""
+    data = _read(namespace, revision_object_name(family, revision))["data"]
+    return json.loads(data[SPEC_KEY]), data.get(HASH_KEY, "")
+
+
+def store_revision(namespace: str, family: str, revision: int, spec: Obj, owner_uid: str) -> bool:
+    """Store `spec` as `revision`; False when that revision already holds a different spec."""
+    digest = spec_hash(spec)
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "immutable": True,
+        "metadata": {
+            "name": revision_object_name(family, revision),
+            "labels": {"ecs-operator.dev/family": family, "ecs-operator.dev/revision": str(revision)},
+            "ownerReferences": [
+                {
+                    "apiVersion": "ecs-operator.dev/v1alpha1",
+                    "kind": "EcsTaskDefinition",
+                    "name": family,
+                    "uid": owner_uid,
+                }
+            ],
+        },
+        "data": {SPEC_KEY: json.dumps(snapshot_of(spec), sort_keys=True), HASH_KEY: digest},
+    }
+    try:
+        _create(namespace, body)
+        return True
+    except AlreadyExists:
+        _, existing = read_revision(namespace, family, revision)
+        return existing == digest
