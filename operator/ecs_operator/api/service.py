@@ -214,6 +214,36 @@ class ServiceEvent(StatusModel):
     message: str = Field(description="ECS message, e.g. (service web) has reached a steady state.")
 
 
+class RolledBackFrom(StatusModel):
+    """The deployment a circuit-breaker rollback left, so the same spec does not retry it."""
+
+    task_definition: str = Field(description="The family:revision that was rolled back.")
+    force_new_deployment: str | None = Field(default=None, description="Its forceNewDeployment value.")
+
+
+class SchedulerMemory(StatusModel):
+    """The service scheduler's memory between passes (written by the operator; not for people)."""
+
+    deployments_created: int = Field(default=0, ge=0, description="Deployments created so far.")
+    tasks_started: int = Field(default=0, ge=0, description="Tasks started so far (names tasks).")
+    counted_failures: list[str] = Field(
+        default_factory=list, description="Uids of failed tasks already counted by the circuit breaker."
+    )
+    start_failures: int = Field(default=0, ge=0, description="Consecutive launches that failed to start.")
+    last_start_failure_at: datetime | None = Field(default=None, description="When the last one failed.")
+    launch_not_before: datetime | None = Field(
+        default=None, description="Start-failure backoff: no launch before this time."
+    )
+    backoff_task_definition: str | None = Field(
+        default=None, description="The revision the backoff applies to (a new one resets it)."
+    )
+    last_task_failure_at: datetime | None = Field(default=None, description="When a task last failed.")
+    rolled_back_from: RolledBackFrom | None = Field(default=None, description="The rolled-back deployment.")
+    active_messages: list[str] = Field(
+        default_factory=list, description="Event messages whose cause holds (repeat suppression)."
+    )
+
+
 class EcsServiceStatus(StatusModel):
     """What the operator observed about the service."""
 
@@ -224,6 +254,9 @@ class EcsServiceStatus(StatusModel):
     deployments: list[Deployment] = Field(default_factory=list, description="Deployments, PRIMARY first.")
     events: list[ServiceEvent] = Field(default_factory=list, description="Events, newest first, at most 100.")
     conditions: list[Condition] = conditions_field()
+    scheduler: SchedulerMemory | None = Field(
+        default=None, description="The service scheduler's memory between passes (operator-owned)."
+    )
 
 
 class EcsService(Resource):

@@ -56,6 +56,7 @@ class StopCode(StrEnum):
     SERVICE_SCHEDULER_INITIATED = "ServiceSchedulerInitiated"
     SPOT_INTERRUPTION = "SpotInterruption"
     TERMINATION_NOTICE = "TerminationNotice"
+    INFRASTRUCTURE_HEALTH = "InfrastructureHealth"
 
 
 class HealthStatus(StrEnum):

@@ -15,6 +15,7 @@ from typing import Any
 
 import kopf
 
+from ecs_operator.handlers import snapshots
 from ecs_operator.kube import instances as kinstances
 from ecs_operator.reconcile.instances import MANAGED_LABEL
 from ecs_operator.reconcile.selectors import matches
@@ -33,13 +34,21 @@ def cluster_index(name: str, spec: kopf.Spec, meta: kopf.Meta, **_: Any) -> dict
     return {name: {"spec": dict(spec), "uid": meta.uid}}
 
 
-@kopf.index("", "v1", "pods", labels={MANAGED_LABEL: kopf.ABSENT})
-def foreign_pod_index(spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, dict[str, Any]] | None:
-    """Pods the operator does not manage, by node: they reduce a node's registered resources."""
+@kopf.index("", "v1", "pods")
+def foreign_pod_index(
+    spec: kopf.Spec, status: kopf.Status, labels: kopf.Labels, **_: Any
+) -> dict[str, dict[str, Any]] | None:
+    """Bound pods by node; those a cluster's claims do not cover reduce its registered resources."""
     node = spec.get("nodeName")
     if not node:
         return None
-    return {node: {"spec": dict(spec), "status": {"phase": status.get("phase")}}}
+    return {
+        node: {
+            "metadata": {"labels": dict(labels)},
+            "spec": dict(spec),
+            "status": {"phase": status.get("phase")},
+        }
+    }
 
 
 @kopf.index(GROUP, VERSION, "ecscontainerinstances")
@@ -72,7 +81,7 @@ def sync_node_for_cluster(cluster: str, cluster_info: dict[str, Any], node_name:
     labels = (node or {}).get("metadata", {}).get("labels") or {}
     selected = node is not None and matches(cluster_info["spec"].get("nodeSelector") or {}, labels)
     pods = [dict(p) for p in idx.foreign_pods.get(node_name, ())]
-    kinstances.sync(
+    synced = kinstances.sync(
         cluster=cluster,
         cluster_uid=cluster_info["uid"],
         node_name=node_name,
@@ -80,6 +89,8 @@ def sync_node_for_cluster(cluster: str, cluster_info: dict[str, Any], node_name:
         selected=selected,
         pods=pods,
     )
+    if synced is not None:
+        snapshots.remember(synced)
 
 
 def sync_node(name: str, idx: Indices) -> None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from ecs_operator.handlers import snapshots
 from ecs_operator.kube import claims, objects, pods
 from ecs_operator.kube import taskdefs as ktaskdefs
 from ecs_operator.kube.errors import Conflict, NotFound
@@ -193,11 +194,19 @@ def _choose(
 
 
 def launch(task: Obj, cluster_instances: list[Obj]) -> Launched:
-    """Place the task and commit its claim (or adopt the claim an earlier attempt committed)."""
-    meta, spec = task["metadata"], task["spec"]
+    """Place the task and commit its claim (or adopt the claim an earlier attempt committed).
+
+    Placements of one cluster are serialized in this process and see each other's commits
+    (`snapshots`), so a burst of tasks spreads as one RunTask with a count would.
+    """
     effective = resolve_task(task)
     request = _request(task, effective)
-    instances = cluster_instances
+    with snapshots.placement_lock(str(task["spec"]["cluster"])):
+        return _launch(task, effective, request, snapshots.merged(cluster_instances))
+
+
+def _launch(task: Obj, effective: EffectiveTask, request: TaskRequest, instances: list[Obj]) -> Launched:
+    meta, spec = task["metadata"], task["spec"]
     adopted = _existing_claim(instances, meta["uid"])
     if adopted is not None:
         return Launched(adopted[0], adopted[1], effective)
@@ -236,6 +245,7 @@ def create_pod(task: Obj, effective: EffectiveTask, instance: Obj, claim: dict[s
         node_name=instance["spec"]["nodeName"],
         claim_ports=claim.get("ports") or [],
         claim_ports_udp=claim.get("portsUdp") or [],
+        extra_labels={k: v for k, v in (meta.get("labels") or {}).items() if k == "ecs-operator.dev/service"},
     )
     return pods.create(meta["namespace"], body)
 

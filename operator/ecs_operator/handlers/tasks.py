@@ -24,6 +24,7 @@ from typing import Any, cast
 
 import kopf
 
+from ecs_operator.handlers import snapshots
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.kube import claims, objects, pods
 from ecs_operator.kube.errors import Conflict, NotFound
@@ -157,7 +158,9 @@ def release_claim(task: Obj) -> None:
     instance = (task.get("status") or {}).get("containerInstance")
     if instance:
         with contextlib.suppress(NotFound):
-            claims.release(str(instance), task["metadata"]["uid"])
+            released = claims.release(str(instance), task["metadata"]["uid"])
+            if released is not None:
+                snapshots.remember(released)
 
 
 def finish(task: Obj) -> None:

@@ -1,0 +1,278 @@
+"""EcsService handlers: the service scheduler (REPLICA and DAEMON), thin.
+
+Each pass reads a snapshot (the service, its tasks, the cluster's container instances), asks the
+pure planner (`reconcile.service.plan_service`) for a plan, and applies it in the planner's order:
+create the tasks to start (deterministic names: a second replica applying the same plan meets
+AlreadyExists), stop the tasks to stop (ServiceSchedulerInitiated, recorded in the task's status
+before its pod is stopped), then write the service's status and the scheduler's memory with the
+resourceVersion read. A 409 re-plans from a fresh read.
+
+Passes of one service are serialized within a process (a burst of task events coalesces into one
+more pass); across replicas, safety comes from the deterministic names and the CAS writes.
+A deleted service keeps a finalizer while it is DRAINING: its tasks are stopped, and the
+finalizer goes once the service is INACTIVE.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import kopf
+
+from ecs_operator.api import EcsService, EcsTask, to_wire
+from ecs_operator.handlers import task_launch as tl
+from ecs_operator.handlers.tasks import write_status as write_task_status
+from ecs_operator.kube import objects
+from ecs_operator.kube.errors import AlreadyExists, Conflict, NotFound
+from ecs_operator.kube.objects import INSTANCES, SERVICES, TASK_DEFINITIONS, TASKS, Obj
+from ecs_operator.placement import TaskKind, snapshot_from_objects
+from ecs_operator.reconcile.conditions import set_condition
+from ecs_operator.reconcile.launch import effective_task, task_request
+from ecs_operator.reconcile.service import SchedulerState, ServicePlan, ServiceTask, plan_service
+from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref, resolve
+
+GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
+SERVICE_LABEL = "ecs-operator.dev/service"
+PASSES = 3
+
+_locks: dict[str, threading.Lock] = {}
+_dirty: set[str] = set()
+_guard = threading.Lock()
+
+
+def _tasks_of(namespace: str, name: str) -> list[Obj]:
+    return objects.list_objects(TASKS, namespace=namespace, label_selector=f"{SERVICE_LABEL}={name}")
+
+
+def _resolve(service: Obj) -> tuple[Any, Any]:
+    """The revision the service wants now, and its placement request (ResolveError when none)."""
+    meta, spec = service["metadata"], service["spec"]
+    ref = parse_ref(str(spec["taskDefinition"]))
+    try:
+        family = objects.get(TASK_DEFINITIONS, ref.family, meta["namespace"])
+    except NotFound:
+        raise ResolveError("MISSING", f"TaskDefinition not found: {ref}.") from None
+    revision = resolve(ref, (family.get("status") or {}).get("revisions") or [])
+    effective = effective_task(
+        ref.family, revision, tl.revision_snapshot(meta["namespace"], ref.family, revision), None
+    )
+    request = task_request(
+        effective,
+        name=f"{meta['namespace']}/{meta['name']}",
+        uid="",
+        group=f"service:{meta['name']}",
+        launch_type=str(spec.get("launchType") or "EC2"),
+        spec=spec,
+        kind=TaskKind.SERVICE,
+    )
+    return effective, request
+
+
+def _has_health_check(effective: Any, service: Obj) -> bool:
+    checked = any(c.get("healthCheck") and c.get("essential", True) for c in effective.containers)
+    return bool(checked or service["spec"].get("loadBalancers"))
+
+
+def plan(service: Obj, instances: list[Obj], now: datetime) -> tuple[ServicePlan, Any]:
+    meta, spec = service["metadata"], service["spec"]
+    effective, request = _resolve(service)
+    tasks = _tasks_of(meta["namespace"], meta["name"])
+    draining = {
+        i["metadata"]["name"] for i in instances if (i.get("status") or {}).get("status") == "DRAINING"
+    }
+    checked = _has_health_check(effective, service)
+    service_tasks = [
+        ServiceTask.from_task(
+            EcsTask.from_body(t),
+            has_health_check=checked,
+            instance_draining=(t.get("status") or {}).get("containerInstance") in draining,
+        )
+        for t in tasks
+    ]
+    snapshot = snapshot_from_objects(instances, cluster=spec["cluster"])
+    state = SchedulerState.from_object((service.get("status") or {}).get("scheduler"))
+    rng = random.Random(f"{meta['uid']}/{state.tasks_started}")
+    result = plan_service(
+        EcsService.from_body(service),
+        service_tasks,
+        task_definition=effective.reference,
+        snapshot=snapshot,
+        now=now,
+        rng=rng,
+        state=state,
+        request=request,
+    )
+    return result, effective
+
+
+def _start(service: Obj, start: Any) -> None:
+    meta, spec = service["metadata"], service["spec"]
+    task_spec: dict[str, Any] = {
+        "cluster": spec["cluster"],
+        "taskDefinition": start.task_definition,
+        "launchType": spec.get("launchType") or "EC2",
+        "group": start.group,
+        "startedBy": start.deployment_id,
+    }
+    if spec.get("placementStrategy") and not start.instance:
+        task_spec["placementStrategy"] = spec["placementStrategy"]
+    if spec.get("placementConstraints") and not start.instance:
+        task_spec["placementConstraints"] = spec["placementConstraints"]
+    if start.instance:
+        task_spec["containerInstance"] = start.instance
+    body = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "EcsTask",
+        "metadata": {
+            "name": start.name,
+            "namespace": meta["namespace"],
+            "labels": {SERVICE_LABEL: meta["name"]},
+            "ownerReferences": [
+                {
+                    "apiVersion": f"{GROUP}/{VERSION}",
+                    "kind": "EcsService",
+                    "name": meta["name"],
+                    "uid": meta["uid"],
+                    "controller": True,
+                    "blockOwnerDeletion": False,
+                }
+            ],
+        },
+        "spec": task_spec,
+    }
+    with contextlib.suppress(AlreadyExists):  # another pass or replica created it: same name, same task
+        objects.create(TASKS, body, meta["namespace"])
+
+
+def _stop(namespace: str, stop: Any) -> None:
+    try:
+        task = objects.get(TASKS, stop.name, namespace)
+    except NotFound:
+        return
+    if task["metadata"]["uid"] != stop.uid:
+        return
+    write_task_status(
+        task, {"desiredStatus": "STOPPED", "stopCode": stop.stop_code.value, "stoppedReason": stop.reason}
+    )
+
+
+def apply(service: Obj, result: ServicePlan) -> Obj | None:
+    meta = service["metadata"]
+    for start in result.starts:
+        _start(service, start)
+    for stop in result.stops:
+        _stop(meta["namespace"], stop)
+    status = to_wire(result.status)
+    status["scheduler"] = result.state.to_object()
+    status["conditions"] = set_condition(
+        (service.get("status") or {}).get("conditions") or [],
+        type="Ready",
+        status=True,
+        reason="Scheduled",
+        message=f"{len(result.starts)} started, {len(result.stops)} stopped in the last pass.",
+        now=datetime.now(UTC),
+        generation=meta.get("generation"),
+    )
+    written = objects.patch_status(SERVICES, meta["name"], status, meta["resourceVersion"], meta["namespace"])
+    for event in result.events:
+        kopf.info(cast(kopf.Body, service), reason="ServiceEvent", message=event.message)
+    return written
+
+
+def report_unresolvable(service: Obj, error: ResolveError) -> None:
+    meta = service["metadata"]
+    status = {
+        "conditions": set_condition(
+            (service.get("status") or {}).get("conditions") or [],
+            type="Ready",
+            status=False,
+            reason=error.reason,
+            message=error.detail,
+            now=datetime.now(UTC),
+            generation=meta.get("generation"),
+        )
+    }
+    objects.patch_status(SERVICES, meta["name"], status, meta["resourceVersion"], meta["namespace"])
+    kopf.warn(cast(kopf.Body, service), reason="TaskDefinitionUnavailable", message=error.detail)
+
+
+def reconcile_service(namespace: str, name: str, instances_of: Any) -> ServicePlan | None:
+    """Serialized per service; a pass requested while one runs makes that one run again."""
+    key = f"{namespace}/{name}"
+    with _guard:
+        lock = _locks.setdefault(key, threading.Lock())
+        if not lock.acquire(blocking=False):
+            _dirty.add(key)
+            return None
+    try:
+        result = None
+        for _ in range(PASSES):
+            with _guard:
+                _dirty.discard(key)
+            result = _one_pass(namespace, name, instances_of)
+            with _guard:
+                if key not in _dirty:
+                    break
+        return result
+    finally:
+        lock.release()
+
+
+def _one_pass(namespace: str, name: str, instances_of: Any) -> ServicePlan | None:
+    for _ in range(PASSES):
+        try:
+            service = objects.get(SERVICES, name, namespace)
+        except NotFound:
+            return None
+        instances = instances_of(service["spec"]["cluster"])
+        try:
+            result, _effective = plan(service, instances, datetime.now(UTC))
+        except ResolveError as error:
+            report_unresolvable(service, error)
+            return None
+        try:
+            apply(service, result)
+            return result
+        except Conflict:
+            continue
+    return None
+
+
+def _instances_from(kwargs: dict[str, Any]) -> Any:
+    index: kopf.Index[str, dict[str, Any]] = kwargs["instance_objects"]
+
+    def read(cluster: str) -> list[Obj]:
+        cached = [dict(i) for i in index.get(cluster, ())]
+        return cached or objects.list_objects(INSTANCES, label_selector=f"ecs-operator.dev/cluster={cluster}")
+
+    return read
+
+
+@kopf.on.event(GROUP, VERSION, "ecsservices")
+def service_changed(name: str, namespace: str | None, type: str, body: kopf.Body, **kwargs: Any) -> None:
+    if type == "DELETED" or body.metadata.get("deletionTimestamp"):
+        return
+    reconcile_service(str(namespace), name, _instances_from(kwargs))
+
+
+@kopf.on.event(GROUP, VERSION, "ecstasks", labels={SERVICE_LABEL: kopf.PRESENT})
+def service_task_changed(labels: kopf.Labels, namespace: str | None, **kwargs: Any) -> None:
+    reconcile_service(str(namespace), labels[SERVICE_LABEL], _instances_from(kwargs))
+
+
+@kopf.timer(GROUP, VERSION, "ecsservices", interval=10)
+def service_tick(name: str, namespace: str | None, **kwargs: Any) -> None:
+    """Time-based rules: health after 40 s, backoff expiry, new or draining instances, steady state."""
+    reconcile_service(str(namespace), name, _instances_from(kwargs))
+
+
+@kopf.on.delete(GROUP, VERSION, "ecsservices")
+def service_deleted(name: str, namespace: str | None, **kwargs: Any) -> None:
+    """DRAINING until every task has stopped; then INACTIVE, and Kubernetes may remove it."""
+    result = _one_pass(str(namespace), name, _instances_from(kwargs))
+    if result is not None and not result.finished:
+        raise kopf.TemporaryError("the service is DRAINING: waiting for its tasks to stop", delay=5)

@@ -1,0 +1,53 @@
+"""The placement snapshot of a cluster: the watch cache, overlaid with this process's own commits.
+
+Why: Kopf's index (the watch cache) shows a claim only once the watch event arrives, so two
+placements in quick succession would both see the instance without the other's claim and pile
+onto the same "best" instance (safe, because commits are compare-and-swap, but badly spread).
+Placements of one cluster are therefore serialized in this process, and each commit's answer (the
+instance at its new resourceVersion) is remembered and preferred over an older cached copy. Other
+schedulers (a second replica, a custom scheduler) are still seen through the cache and handled by
+the CAS protocol.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+Obj = dict[str, Any]
+
+_latest: dict[str, Obj] = {}
+_guard = threading.Lock()
+_cluster_locks: dict[str, threading.Lock] = {}
+
+
+def _rv(obj: Obj) -> int:
+    try:
+        return int(obj["metadata"]["resourceVersion"])
+    except (KeyError, TypeError, ValueError):
+        return 0
+
+
+def remember(obj: Obj) -> None:
+    """Record an instance as this process last wrote or read it."""
+    name = obj["metadata"]["name"]
+    with _guard:
+        known = _latest.get(name)
+        if known is None or _rv(obj) >= _rv(known):
+            _latest[name] = obj
+
+
+def merged(cached: Iterable[Obj]) -> list[Obj]:
+    """The newest copy of each instance: the cache's, or the one this process committed later."""
+    out = []
+    with _guard:
+        for obj in cached:
+            mine = _latest.get(obj["metadata"]["name"])
+            out.append(mine if mine is not None and _rv(mine) > _rv(obj) else obj)
+    return out
+
+
+def placement_lock(cluster: str) -> threading.Lock:
+    with _guard:
+        return _cluster_locks.setdefault(cluster, threading.Lock())

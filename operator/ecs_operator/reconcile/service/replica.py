@@ -1,0 +1,132 @@
+"""The REPLICA scheduler: keep desiredCount healthy tasks of the PRIMARY deployment
+(ecs-semantics §3.1, §3.3, §6.3), as buckets.
+
+Why this shape: every reason to start or stop a task (scaling, deployments, unhealthy tasks,
+draining) is one decision against the same two bounds, so they are made together, once per plan.
+
+Each wanted task (in flight, desiredStatus RUNNING) falls in one bucket:
+
+| bucket    | the task                               | what happens                                |
+|-----------|----------------------------------------|---------------------------------------------|
+| free      | on a DRAINING instance or of an older  | stopped now: it counts toward no minimum    |
+|           | deployment, and not healthy (PENDING…) |                                             |
+| draining  | on a DRAINING instance, healthy        | replaced: stopped within the min bound      |
+| old       | of an older deployment, healthy        | replaced: stopped within the min bound      |
+| unhealthy | of PRIMARY, UNHEALTHY past the grace   | replaced: the replacement starts first if   |
+|           | period                                 | maximumPercent leaves room; else one by one |
+| good      | of PRIMARY, none of the above          | kept; beyond desiredCount, scaled in        |
+
+Then, in this order:
+
+1. Scale-in: ``good`` beyond desiredCount stops, cheapest first: not RUNNING, then RUNNING but not
+   healthy (an UNHEALTHY task in its grace period included, §3.1), then healthy ones within the
+   min bound; among each, ECS's scale-in choice (``stops.StopPicker``).
+2. Starts: desiredCount − |good|, no more than maximumPercent leaves (running + pending ≤
+   floor(desired × max% / 100)), none while throttled or after a FAILED deployment; with a
+   placement request, only as many as placement can fit now (the rest: ``unable to place``).
+3. Unhealthy: as many stop as starts replace them; with no replacement, one, and only when no
+   other task is still stopping.
+4. Draining, then old deployments: healthy ones stop while healthy ≥ ceil(desired × min% / 100)
+   still holds afterwards.
+5. Blocked: work remains, nothing started or stopped, nothing is on its way (every task in flight
+   is healthy), and neither throttle, breaker nor placement is the cause: the deployment
+   configuration is, and ECS says so.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ecs_operator.placement import place
+
+from . import reasons
+from .context import PLACEMENT_RETRY, Buckets, Context, Gates, scale_in_strategies, stop_all
+from .records import ServiceTask, TaskStop
+from .stops import StopPicker
+
+
+def plan_replica(ctx: Context, gates: Gates) -> Buckets:
+    now, bounds = ctx.now, gates.bounds
+    scaling = reasons.scaling(gates.primary.id if gates.primary else None)
+    wanted = ctx.wanted
+    if ctx.deleting:
+        return Buckets(stops=stop_all(wanted, scaling))
+    healthy = {t.uid for t in wanted if t.healthy(now)}
+    free: list[TaskStop] = []
+    good: list[ServiceTask] = []
+    unhealthy: list[ServiceTask] = []
+    draining: list[ServiceTask] = []
+    old: list[ServiceTask] = []
+    for task in wanted:
+        if ctx.draining(task) and task.uid in healthy:
+            draining.append(task)
+        elif ctx.draining(task):
+            free.append(_stop(task, reasons.DRAINING))
+        elif not gates.of_primary(task) and task.uid in healthy:
+            old.append(task)
+        elif not gates.of_primary(task):
+            free.append(_stop(task, scaling))
+        elif task.unhealthy(now, ctx.grace):
+            unhealthy.append(task)
+        else:
+            good.append(task)
+    picker = StopPicker(ctx.snapshot, ctx.group, scale_in_strategies(ctx.spec), ctx.rng, ctx.tasks)
+    freed = {stop.uid for stop in free}
+    picker.forget(t for t in wanted if t.uid in freed)
+    budget = bounds.stop_room(len(healthy))
+    stops = list(free)
+
+    # 1. scale-in
+    excess = len(good) - bounds.desired
+    if excess > 0:
+        chosen = picker.pick([t for t in good if not t.running], excess)
+        chosen += picker.pick([t for t in good if t.running and t.uid not in healthy], excess - len(chosen))
+        chosen += picker.pick([t for t in good if t.uid in healthy], min(excess - len(chosen), budget))
+        budget -= sum(1 for t in chosen if t.uid in healthy)
+        stops += [_stop(t, scaling) for t in chosen]
+        good = [t for t in good if t not in chosen]
+
+    # 2. starts
+    need = max(0, bounds.desired - len(good))
+    count = min(need, bounds.start_room(ctx.in_flight)) if gates.may_start else 0
+    messages: list[str] = []
+    recheck: list[datetime] = []
+    if count and ctx.request is not None:
+        result = place(ctx.snapshot, ctx.request, count, ctx.rng)
+        if result.failure is not None:
+            messages.append(result.failure.service_message(ctx.name))
+            recheck.append(now + PLACEMENT_RETRY)
+            count = len(result.placements)
+
+    # 3. unhealthy tasks of PRIMARY
+    stopping = any(t.in_flight and not t.wanted for t in ctx.tasks)
+    replaced = min(len(unhealthy), count)
+    if unhealthy and not replaced and not stopping:
+        replaced = 1
+    stops += [_stop(t, reasons.UNHEALTHY) for t in picker.pick(unhealthy, replaced)]
+
+    # 4. draining, then older deployments, within the min bound
+    to_replace = len(draining) + len(old)
+    if not gates.frozen:
+        for tier, reason in ((draining, reasons.DRAINING), (old, scaling)):
+            chosen = picker.pick(tier, min(len(tier), budget))
+            budget -= len(chosen)
+            to_replace -= len(chosen)
+            stops += [_stop(t, reason) for t in chosen]
+
+    # 5. blocked by the deployment configuration
+    settled = all(t.wanted and t.uid in healthy for t in ctx.tasks if t.in_flight)
+    left = need > count or to_replace > 0
+    blocked = left and not count and not stops and gates.may_start and not messages and settled
+    return Buckets(
+        starts=(None,) * count,
+        stops=tuple(stops),
+        messages=tuple(messages),
+        recheck=tuple(recheck),
+        blocked=blocked,
+        unplaceable=bool(messages),
+    )
+
+
+def _stop(task: ServiceTask, reason: str) -> TaskStop:
+    return TaskStop(task.name, task.uid, reason)

@@ -1,0 +1,79 @@
+"""Which of several equally stoppable tasks to stop: ECS's scale-in choice (ecs-semantics §1.2, §1.3).
+
+Why a module: every stop of a task that is still wanted (scale-in, old deployment, draining,
+unhealthy) picks among candidates the way ECS does on scale-in, through
+``placement.choose_tasks_to_stop`` with the service's strategies (default spread across zones);
+callers pass candidates tier by tier, cheapest first.
+
+- The snapshot's claims of tasks the service no longer wants (already stopping) are dropped
+  first, so the balance is that of the tasks that stay.
+- Candidates without a claim (not placed yet: PROVISIONING) go first, newest first: stopping them
+  costs nothing and moves no balance.
+- Claims of the service's other tasks are ``protected``: never chosen, but counted, so a spread
+  strategy keeps the zones balanced among what stays.
+- Each choice removes its claim, so the next one (in this or a later tier) sees the new balance.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from ecs_operator.placement import ClusterSnapshot, PlacementStrategy, choose_tasks_to_stop
+
+from .records import ServiceTask
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class StopPicker:
+    def __init__(
+        self,
+        snapshot: ClusterSnapshot,
+        group: str,
+        strategies: Sequence[PlacementStrategy],
+        rng: random.Random,
+        tasks: Iterable[ServiceTask],
+    ) -> None:
+        self._group, self._strategies, self._rng = group, tuple(strategies), rng
+        wanted = {t.uid for t in tasks if t.wanted}
+        self._where: dict[str, str] = {}
+        leaving: list[tuple[str, str]] = []
+        for inst in snapshot:
+            for claim in inst.claims:
+                if claim.group == group and claim.task_uid in wanted:
+                    self._where[claim.task_uid] = inst.name
+                elif claim.group == group:
+                    leaving.append((inst.name, claim.task_uid))
+        for name, uid in leaving:
+            snapshot = snapshot.with_instance(snapshot.instance(name).without_claim(uid))
+        self._snapshot = snapshot
+
+    def pick(self, candidates: Sequence[ServiceTask], count: int) -> list[ServiceTask]:
+        """Up to ``count`` of ``candidates``, in the order chosen."""
+        if count <= 0 or not candidates:
+            return []
+        unplaced = sorted(
+            (t for t in candidates if t.uid not in self._where),
+            key=lambda t: (-(t.created_at or _EPOCH).timestamp(), t.name),
+        )
+        chosen = unplaced[:count]
+        placed = {t.uid: t for t in candidates if t.uid in self._where}
+        rest = count - len(chosen)
+        if rest > 0 and placed:
+            protected = self._where.keys() - placed.keys()
+            choices = choose_tasks_to_stop(
+                self._snapshot, self._group, rest, self._strategies, self._rng, protected=protected
+            )
+            chosen.extend(placed[choice.claim.task_uid] for choice in choices)
+        self.forget(chosen)
+        return chosen
+
+    def forget(self, tasks: Iterable[ServiceTask]) -> None:
+        """These tasks are being stopped: their claims no longer count toward the balance."""
+        for task in tasks:
+            name = self._where.pop(task.uid, None)
+            if name is not None:
+                inst = self._snapshot.instance(name).without_claim(task.uid)
+                self._snapshot = self._snapshot.with_instance(inst)

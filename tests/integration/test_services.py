@@ -1,0 +1,167 @@
+"""Services end to end (issue 5): REPLICA scale out/in, rolling deployments, DAEMON, events."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.support.cluster import Kube, wait_for
+from tests.support.ecs import container, manifest, register
+
+
+def service_status(kube: Kube, namespace: str, name: str) -> dict[str, Any]:
+    return kube.get_json("ecsservice", name, "-n", namespace).get("status") or {}
+
+
+def service_tasks(kube: Kube, namespace: str, name: str) -> list[dict[str, Any]]:
+    return list(kube.get_json("ecstasks", "-n", namespace, "-l", f"ecs-operator.dev/service={name}")["items"])
+
+
+def running(kube: Kube, namespace: str, name: str) -> list[dict[str, Any]]:
+    return [
+        t
+        for t in service_tasks(kube, namespace, name)
+        if (t.get("status") or {}).get("lastStatus") == "RUNNING"
+        and (t.get("status") or {}).get("desiredStatus") != "STOPPED"
+    ]
+
+
+def create_service(kube: Kube, namespace: str, cluster: str, name: str = "web", **spec: Any) -> None:
+    body = {"cluster": cluster, "taskDefinition": "web", "desiredCount": 3, **spec}
+    kube.apply(manifest("EcsService", name, body, namespace))
+
+
+def test_replica_service_reaches_desired_count_spread_across_zones(
+    kube: Kube, cluster: str, namespace: str
+) -> None:
+    register(kube, namespace)
+    create_service(kube, namespace, cluster)
+    tasks = wait_for(
+        lambda: (r := running(kube, namespace, "web")) and len(r) == 3 and r, timeout=90, what="3 running"
+    )
+    assert sorted(t["status"]["availabilityZone"] for t in tasks) == ["zone-a", "zone-b", "zone-c"]
+    assert {t["spec"]["group"] for t in tasks} == {"service:web"}
+    st = wait_for(
+        lambda: (s := service_status(kube, namespace, "web")).get("runningCount") == 3 and s,
+        what="runningCount 3",
+    )
+    assert st["status"] == "ACTIVE"
+    primary = st["deployments"][0]
+    assert primary["status"] == "PRIMARY" and primary["taskDefinition"] == "web:1"
+    assert {t["spec"]["startedBy"] for t in tasks} == {primary["id"]}
+    # scale out and in
+    kube.kubectl(
+        "patch", "ecsservice", "web", "-n", namespace, "--type=merge", "-p", '{"spec":{"desiredCount":5}}'
+    )
+    wait_for(lambda: len(running(kube, namespace, "web")) == 5, timeout=90, what="5 running")
+    kube.kubectl(
+        "patch", "ecsservice", "web", "-n", namespace, "--type=merge", "-p", '{"spec":{"desiredCount":2}}'
+    )
+    wait_for(lambda: len(running(kube, namespace, "web")) == 2, timeout=90, what="2 running")
+    stopped = [t for t in service_tasks(kube, namespace, "web") if t["status"].get("lastStatus") == "STOPPED"]
+    assert stopped and all(t["status"]["stopCode"] == "ServiceSchedulerInitiated" for t in stopped)
+
+
+def test_a_stopped_task_is_replaced(kube: Kube, cluster: str, namespace: str) -> None:
+    register(kube, namespace)
+    create_service(kube, namespace, cluster, desiredCount=2)
+    tasks = wait_for(
+        lambda: (r := running(kube, namespace, "web")) and len(r) == 2 and r, timeout=90, what="2 running"
+    )
+    victim = tasks[0]
+    kube.kubectl(
+        "annotate",
+        "pod",
+        victim["status"]["podName"],
+        "-n",
+        namespace,
+        "kwok.ecs-operator.dev/phase=Failed",
+        "kwok.ecs-operator.dev/exit.web=1",
+    )
+    wait_for(
+        lambda: (
+            kube.get_json("ecstask", victim["metadata"]["name"], "-n", namespace)["status"]["lastStatus"]
+            == "STOPPED"
+        ),
+        what="victim stopped",
+    )
+    replacement = wait_for(
+        lambda: (
+            (r := running(kube, namespace, "web"))
+            and len(r) == 2
+            and victim["metadata"]["name"] not in {t["metadata"]["name"] for t in r}
+            and r
+        ),
+        timeout=90,
+        what="replacement running",
+    )
+    assert len(replacement) == 2
+
+
+def test_new_revision_rolls_out_a_deployment(kube: Kube, cluster: str, namespace: str) -> None:
+    register(kube, namespace)
+    create_service(kube, namespace, cluster, desiredCount=2)
+    wait_for(lambda: len(running(kube, namespace, "web")) == 2, timeout=90, what="2 running")
+    register(kube, namespace, containerDefinitions=[container(image="nginx:1.28")])
+    wait_for(
+        lambda: (
+            (r := running(kube, namespace, "web"))
+            and len(r) == 2
+            and all(t["status"]["taskDefinition"] == "web:2" for t in r)
+        ),
+        timeout=180,
+        what="2 tasks of web:2",
+    )
+    st = wait_for(
+        lambda: (
+            (s := service_status(kube, namespace, "web"))["deployments"][0].get("rolloutState") == "COMPLETED"
+            and s
+        ),
+        timeout=120,
+        what="deployment completed",
+    )
+    assert st["deployments"][0]["taskDefinition"] == "web:2"
+    messages = [e["message"] for e in st["events"]]
+    assert any("has reached a steady state" in m for m in messages), messages
+
+
+def test_daemon_service_runs_one_task_per_instance(kube: Kube, cluster: str, namespace: str) -> None:
+    register(kube, namespace, containerDefinitions=[container(cpu=64, memory=64)])
+    kube.apply(
+        manifest(
+            "EcsService",
+            "agent",
+            {"cluster": cluster, "taskDefinition": "web", "schedulingStrategy": "DAEMON"},
+            namespace,
+        )
+    )
+    tasks = wait_for(
+        lambda: (r := running(kube, namespace, "agent")) and len(r) == 6 and r,
+        timeout=120,
+        what="6 daemon tasks",
+    )
+    assert len({t["status"]["containerInstance"] for t in tasks}) == 6
+    # a DRAINING instance loses its daemon task
+    target = f"{cluster}.worker-c2"
+    kube.kubectl("patch", "ecsci", target, "--type=merge", "-p", json.dumps({"spec": {"status": "DRAINING"}}))
+    wait_for(
+        lambda: (
+            {t["status"]["containerInstance"] for t in running(kube, namespace, "agent")}
+            == {t["status"]["containerInstance"] for t in tasks} - {target}
+        ),
+        timeout=120,
+        what="daemon task stopped on the draining instance",
+    )
+
+
+def test_deleting_a_service_stops_its_tasks(kube: Kube, cluster: str, namespace: str) -> None:
+    register(kube, namespace)
+    create_service(kube, namespace, cluster, desiredCount=2)
+    wait_for(lambda: len(running(kube, namespace, "web")) == 2, timeout=90, what="2 running")
+    kube.kubectl("delete", "ecsservice", "web", "-n", namespace, "--wait=false")
+    wait_for(
+        lambda: kube.kubectl("get", "ecsservice", "web", "-n", namespace, check=False).returncode != 0,
+        timeout=120,
+        what="service gone",
+    )
+    wait_for(lambda: not kube.get_json("pods", "-n", namespace)["items"], timeout=120, what="pods gone")
