@@ -35,8 +35,8 @@ run: venv controlplane
 	bash hack/run-local.sh
 
 lint: venv
-	$(VENV)/bin/ruff check operator tests hack bench
-	$(VENV)/bin/ruff format --check operator tests hack bench
+	$(VENV)/bin/ruff check operator tests hack bench examples
+	$(VENV)/bin/ruff format --check operator tests hack bench examples
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m ecs_operator.api.crdgen --check

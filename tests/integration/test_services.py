@@ -165,3 +165,55 @@ def test_deleting_a_service_stops_its_tasks(kube: Kube, cluster: str, namespace:
         what="service gone",
     )
     wait_for(lambda: not kube.get_json("pods", "-n", namespace)["items"], timeout=120, what="pods gone")
+
+
+def endpoint_ips(kube: Kube, namespace: str, service: str) -> set[str]:
+    slices = kube.get_json("endpointslices", "-n", namespace, "-l", f"kubernetes.io/service-name={service}")[
+        "items"
+    ]
+    return {
+        addr
+        for s in slices
+        for ep in s.get("endpoints") or []
+        if (ep.get("conditions") or {}).get("ready")
+        for addr in ep.get("addresses") or []
+    }
+
+
+def test_load_balancer_holds_exactly_the_running_tasks(kube: Kube, cluster: str, namespace: str) -> None:
+    register(kube, namespace, containerDefinitions=[container(portMappings=[{"containerPort": 80}])])
+    create_service(
+        kube,
+        namespace,
+        cluster,
+        desiredCount=2,
+        loadBalancers=[{"containerName": "web", "containerPort": 80}],
+    )
+    tasks = wait_for(
+        lambda: (r := running(kube, namespace, "web")) and len(r) == 2 and r, timeout=90, what="2 running"
+    )
+    svc = kube.get_json("service", "web", "-n", namespace)
+    assert svc["metadata"]["ownerReferences"][0]["kind"] == "EcsService"
+    assert svc["spec"]["ports"][0]["port"] == 80
+
+    def pod_ips() -> set[str]:
+        return {
+            kube.get_json("pod", t["status"]["podName"], "-n", namespace)["status"]["podIP"]
+            for t in running(kube, namespace, "web")
+        }
+
+    wait_for(
+        lambda: endpoint_ips(kube, namespace, "web") == pod_ips() and len(pod_ips()) == 2,
+        timeout=90,
+        what="2 endpoints",
+    )
+    kube.kubectl(
+        "patch", "ecsservice", "web", "-n", namespace, "--type=merge", "-p", '{"spec":{"desiredCount":1}}'
+    )
+    wait_for(lambda: len(running(kube, namespace, "web")) == 1, timeout=90, what="1 running")
+    wait_for(
+        lambda: endpoint_ips(kube, namespace, "web") == pod_ips() and len(pod_ips()) == 1,
+        timeout=90,
+        what="1 endpoint",
+    )
+    assert len(tasks) == 2

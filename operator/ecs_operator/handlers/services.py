@@ -26,10 +26,12 @@ import kopf
 from ecs_operator.api import EcsService, EcsTask, to_wire
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.handlers.tasks import write_status as write_task_status
+from ecs_operator.kube import load_balancers as klb
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, Conflict, NotFound
 from ecs_operator.kube.objects import INSTANCES, SERVICES, TASK_DEFINITIONS, TASKS, Obj
 from ecs_operator.placement import TaskKind, snapshot_from_objects
+from ecs_operator.reconcile import load_balancers as lb
 from ecs_operator.reconcile.conditions import set_condition
 from ecs_operator.reconcile.launch import effective_task, task_request
 from ecs_operator.reconcile.service import SchedulerState, ServicePlan, ServiceTask, plan_service
@@ -160,12 +162,38 @@ def _stop(namespace: str, stop: Any) -> None:
     )
 
 
+def _sync_targets(service: Obj, stopping: set[str]) -> None:
+    """Load balancer registration: deregister tasks about to stop, register RUNNING healthy ones."""
+    meta = service["metadata"]
+    manifest = lb.service_manifest(service)
+    if manifest is None:
+        return
+    klb.ensure_service(manifest)
+    tasks = [t for t in _tasks_of(meta["namespace"], meta["name"]) if t["metadata"]["name"] not in stopping]
+    for pod, register in lb.target_changes(tasks, klb.target_labels(meta["namespace"], meta["name"])).items():
+        klb.set_target(meta["namespace"], pod, register)
+
+
+def _deregister(service: Obj, stops: Any) -> None:
+    """A task leaves the load balancer (DEACTIVATING) before it is stopped."""
+    if not service["spec"].get("loadBalancers"):
+        return
+    namespace = service["metadata"]["namespace"]
+    for stop in stops:
+        with contextlib.suppress(NotFound):
+            pod = (objects.get(TASKS, stop.name, namespace).get("status") or {}).get("podName")
+            if pod:
+                klb.set_target(namespace, str(pod), False)
+
+
 def apply(service: Obj, result: ServicePlan) -> Obj | None:
     meta = service["metadata"]
     for start in result.starts:
         _start(service, start)
+    _deregister(service, result.stops)
     for stop in result.stops:
         _stop(meta["namespace"], stop)
+    _sync_targets(service, {stop.name for stop in result.stops})
     status = to_wire(result.status)
     status["scheduler"] = result.state.to_object()
     status["conditions"] = set_condition(

@@ -15,7 +15,9 @@ from ecs_operator.reconcile.instances import (
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
-def make_node(name: str = "worker-a1", *, ready: bool = True, cordoned: bool = False, **labels: str) -> dict[str, Any]:
+def make_node(
+    name: str = "worker-a1", *, ready: bool = True, cordoned: bool = False, **labels: str
+) -> dict[str, Any]:
     base = {
         "topology.kubernetes.io/zone": "zone-a",
         "node.kubernetes.io/instance-type": "m5.xlarge",
@@ -33,7 +35,9 @@ def make_node(name: str = "worker-a1", *, ready: bool = True, cordoned: bool = F
     }
 
 
-def make_pod(cpu: str = "500m", memory: str = "256Mi", host_port: int | None = None, managed: bool = False) -> dict[str, Any]:
+def make_pod(
+    cpu: str = "500m", memory: str = "256Mi", host_port: int | None = None, managed: bool = False
+) -> dict[str, Any]:
     ports = [{"containerPort": 80, "hostPort": host_port, "protocol": "TCP"}] if host_port else []
     labels = {"ecs-operator.dev/task-uid": "u1"} if managed else {}
     return {
@@ -61,7 +65,12 @@ def test_foreign_pods_reduce_registered_resources_and_managed_pods_do_not() -> N
 def test_remaining_subtracts_claims_and_lists_taken_ports() -> None:
     registered = {"cpu": 4096, "memory": 16384, "ports": [22], "portsUdp": []}
     claims = [{"cpu": 256, "memory": 512, "ports": [8080], "portsUdp": [53]}]
-    assert remaining_resources(registered, claims) == {"cpu": 3840, "memory": 15872, "ports": [22, 8080], "portsUdp": [53]}
+    assert remaining_resources(registered, claims) == {
+        "cpu": 3840,
+        "memory": 15872,
+        "ports": [22, 8080],
+        "portsUdp": [53],
+    }
 
 
 @pytest.mark.parametrize(
@@ -75,8 +84,12 @@ def test_remaining_subtracts_claims_and_lists_taken_ports() -> None:
         pytest.param(None, {}, False, "INACTIVE", False, id="node-deleted-inactive"),
     ],
 )
-def test_instance_state(node: dict[str, Any] | None, spec: dict[str, Any], selected: bool, status: str, connected: bool) -> None:
-    out = desired_instance_status(spec=spec, status={}, node=node, selected=selected, usage=ForeignUsage(), now=NOW)
+def test_instance_state(
+    node: dict[str, Any] | None, spec: dict[str, Any], selected: bool, status: str, connected: bool
+) -> None:
+    out = desired_instance_status(
+        spec=spec, status={}, node=node, selected=selected, usage=ForeignUsage(), now=NOW
+    )
     assert (out["status"], out["agentConnected"]) == (status, connected)
 
 
@@ -87,20 +100,35 @@ def test_status_carries_claims_custom_attributes_and_registered_at() -> None:
     }
     spec = {"attributes": [{"name": "stack", "value": "prod"}, {"name": "gpu"}]}
     out = desired_instance_status(
-        spec=spec, status=status, node=make_node(), selected=True, usage=ForeignUsage(cpu=512, memory=1024), now=NOW
+        spec=spec,
+        status=status,
+        node=make_node(),
+        selected=True,
+        usage=ForeignUsage(cpu=512, memory=1024),
+        now=NOW,
     )
     assert out["registeredAt"] == "2026-01-01T00:00:00Z"
     assert out["ec2InstanceId"] == "worker-a1"
     assert out["agentVersion"] == "1.36.3"
     assert out["attributes"][-2:] == [{"name": "stack", "value": "prod"}, {"name": "gpu"}]
-    assert out["registeredResources"] == {"cpu": 3584, "memory": 15360, "ports": [22, 2375, 2376, 51678, 51679], "portsUdp": []}
-    assert out["remainingResources"] == {"cpu": 2560, "memory": 13312, "ports": [22, 80, 2375, 2376, 51678, 51679], "portsUdp": []}
+    assert out["registeredResources"] == {
+        "cpu": 3584,
+        "memory": 15360,
+        "ports": [22, 2375, 2376, 51678, 51679],
+        "portsUdp": [],
+    }
+    assert out["remainingResources"] == {
+        "cpu": 2560,
+        "memory": 13312,
+        "ports": [22, 80, 2375, 2376, 51678, 51679],
+        "portsUdp": [],
+    }
     assert out["runningTasksCount"] == 1
     assert "claims" not in out
 
 
 def test_changed_returns_only_differences() -> None:
-    assert changed({"status": "ACTIVE", "agentConnected": True}, {"status": "ACTIVE", "agentConnected": False}) == {
-        "agentConnected": False
-    }
+    assert changed(
+        {"status": "ACTIVE", "agentConnected": True}, {"status": "ACTIVE", "agentConnected": False}
+    ) == {"agentConnected": False}
     assert changed({"status": "ACTIVE"}, {"status": "ACTIVE"}) is None

@@ -1,0 +1,57 @@
+"""Apply load balancer registration: the Service object and the target label on task pods."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, cast
+
+from ecs_operator.kube.client import clients
+from ecs_operator.kube.errors import AlreadyExists, NotFound, map_api_errors
+from ecs_operator.reconcile.load_balancers import SERVICE_LABEL, TARGET_LABEL
+
+Obj = dict[str, Any]
+
+
+@map_api_errors
+def _create(namespace: str, body: Obj) -> None:
+    clients().core.create_namespaced_service(namespace, cast(Any, body))
+
+
+@map_api_errors
+def _patch(namespace: str, name: str, body: Obj) -> None:
+    clients().core.patch_namespaced_service(name, namespace, cast(Any, body))
+
+
+def ensure_service(body: Obj) -> None:
+    """Create the Service, or bring its selector and ports in line (a merge patch)."""
+    meta = body["metadata"]
+    try:
+        _create(meta["namespace"], body)
+    except AlreadyExists:
+        _patch(meta["namespace"], meta["name"], {"spec": body["spec"]})
+
+
+@map_api_errors
+def _list_pods(namespace: str, service: str) -> list[Any]:
+    return list(
+        clients().core.list_namespaced_pod(namespace, label_selector=f"{SERVICE_LABEL}={service}").items
+    )
+
+
+def target_labels(namespace: str, service: str) -> dict[str, bool]:
+    """Each task pod of the service → whether it carries the target label."""
+    return {
+        p.metadata.name: TARGET_LABEL in (p.metadata.labels or {}) for p in _list_pods(namespace, service)
+    }
+
+
+@map_api_errors
+def _patch_pod(namespace: str, name: str, body: Obj) -> None:
+    clients().core.patch_namespaced_pod(name, namespace, cast(Any, body))
+
+
+def set_target(namespace: str, pod: str, registered: bool) -> None:
+    """Register (label) or deregister (unlabel) a pod; a pod already gone needs nothing."""
+    value = "registered" if registered else None
+    with contextlib.suppress(NotFound):
+        _patch_pod(namespace, pod, {"metadata": {"labels": {TARGET_LABEL: value}}})
