@@ -12,12 +12,21 @@ LABELS = {"zone": "a", "capacity": "ec2"}
         pytest.param(None, False, id="missing-matches-none"),
         pytest.param({"matchLabels": {"zone": "a"}}, True, id="matchLabels-hit"),
         pytest.param({"matchLabels": {"zone": "b"}}, False, id="matchLabels-miss"),
-        pytest.param({"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a", "b"]}]}, True, id="In"),
-        pytest.param({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["a"]}]}, False, id="NotIn"),
-        pytest.param({"matchExpressions": [{"key": "gpu", "operator": "Exists"}]}, False, id="Exists-absent"),
-        pytest.param({"matchExpressions": [{"key": "gpu", "operator": "DoesNotExist"}]}, True, id="DoesNotExist"),
         pytest.param(
-            {"matchLabels": {"capacity": "ec2"}, "matchExpressions": [{"key": "zone", "operator": "In", "values": ["b"]}]},
+            {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a", "b"]}]}, True, id="In"
+        ),
+        pytest.param(
+            {"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["a"]}]}, False, id="NotIn"
+        ),
+        pytest.param({"matchExpressions": [{"key": "gpu", "operator": "Exists"}]}, False, id="Exists-absent"),
+        pytest.param(
+            {"matchExpressions": [{"key": "gpu", "operator": "DoesNotExist"}]}, True, id="DoesNotExist"
+        ),
+        pytest.param(
+            {
+                "matchLabels": {"capacity": "ec2"},
+                "matchExpressions": [{"key": "zone", "operator": "In", "values": ["b"]}],
+            },
             False,
             id="both-must-hold",
         ),
