@@ -88,3 +88,12 @@ def test_invalid_updates_are_refused_with_the_field_path(crds: Kube, namespace: 
             assert text in res.stderr, f"expected {text!r} in:\n{res.stderr}"
     finally:
         crds.kubectl("delete", "-n", namespace, "-f", "-", "--wait=false", input=first, check=False)
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "deploy" / "examples").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_deploy_examples_are_admitted(crds: Kube, path: Path) -> None:
+    res = crds.kubectl("apply", "--dry-run=server", "-f", str(path), check=False)
+    assert res.returncode == 0, res.stderr
