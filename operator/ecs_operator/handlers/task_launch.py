@@ -27,6 +27,7 @@ from ecs_operator.placement import (
     Claim,
     ClusterSnapshot,
     PlacementSpecError,
+    TaskKind,
     TaskRequest,
     check,
     place,
@@ -148,14 +149,18 @@ def group_of(task: Obj, effective: EffectiveTask) -> str:
 
 def _request(task: Obj, effective: EffectiveTask) -> TaskRequest:
     meta, spec = task["metadata"], task["spec"]
+    group = group_of(task, effective)
+    # A service's tasks get the service defaults (spread across zones) when they carry no strategy.
+    kind = TaskKind.SERVICE if group.startswith("service:") else TaskKind.STANDALONE
     try:
         return task_request(
             effective,
             name=f"{meta['namespace']}/{meta['name']}",
             uid=meta["uid"],
-            group=group_of(task, effective),
+            group=group,
             launch_type=str(spec.get("launchType") or "EC2"),
             spec=spec,
+            kind=kind,
         )
     except (PlacementSpecError, ValueError) as exc:
         raise LaunchFailed(f"TaskFailedToStart: {exc}", [{"reason": "INVALID", "detail": str(exc)}]) from exc
