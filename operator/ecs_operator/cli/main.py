@@ -1,7 +1,8 @@
 """`ecs-operator`: the operator's own command line.
 
 `ecs-operator run` starts the Kopf operator against a kubeconfig (``--kubeconfig`` or
-``$KUBECONFIG``) or, inside a pod, the in-cluster configuration.
+``$KUBECONFIG``) or, inside a pod, the in-cluster configuration, and serves its Prometheus
+metrics (`ecs_operator.metrics`) on ``--metrics-port`` (default 9090; 0 turns it off).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 
 import kopf
 
+from ecs_operator import metrics
 from ecs_operator.kube.client import configure
 
 
@@ -25,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--peering", default=None, help="Kopf peering name (coordinates several replicas)")
     run.add_argument("--liveness", default=None, help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")
+    run.add_argument(
+        "--metrics-port", type=int, default=9090, help="serve Prometheus /metrics on this port (0: off)"
+    )
     run.add_argument("--verbose", "-v", action="store_true")
     return parser
 
@@ -36,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         import ecs_operator.handlers.registry  # noqa: F401  (registers every handler)
 
         kopf.configure(verbose=args.verbose)  # Kopf's own log format, timestamps included
+        metrics.serve(args.metrics_port)
         asyncio.run(
             kopf.operator(
                 clusterwide=not args.namespace,

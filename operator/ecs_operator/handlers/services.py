@@ -23,6 +23,7 @@ from typing import Any, cast
 
 import kopf
 
+from ecs_operator import metrics
 from ecs_operator.api import EcsService, EcsTask, to_wire
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.handlers.tasks import write_status as write_task_status
@@ -206,6 +207,7 @@ def apply(service: Obj, result: ServicePlan) -> Obj | None:
         generation=meta.get("generation"),
     )
     written = objects.patch_status(SERVICES, meta["name"], status, meta["resourceVersion"], meta["namespace"])
+    metrics.service_status_written(service, status)
     for event in result.events:
         kopf.info(cast(kopf.Body, service), reason="ServiceEvent", message=event.message)
     return written
@@ -281,24 +283,29 @@ def _instances_from(kwargs: dict[str, Any]) -> Any:
 
 
 @kopf.on.event(GROUP, VERSION, "ecsservices")
+@metrics.counts_errors("EcsService")
 def service_changed(name: str, namespace: str | None, type: str, body: kopf.Body, **kwargs: Any) -> None:
+    metrics.observe_service(body, deleted=type == "DELETED")
     if type == "DELETED" or body.metadata.get("deletionTimestamp"):
         return
     reconcile_service(str(namespace), name, _instances_from(kwargs))
 
 
 @kopf.on.event(GROUP, VERSION, "ecstasks", labels={SERVICE_LABEL: kopf.PRESENT})
+@metrics.counts_errors("EcsService")
 def service_task_changed(labels: kopf.Labels, namespace: str | None, **kwargs: Any) -> None:
     reconcile_service(str(namespace), labels[SERVICE_LABEL], _instances_from(kwargs))
 
 
 @kopf.timer(GROUP, VERSION, "ecsservices", interval=10)
+@metrics.counts_errors("EcsService")
 def service_tick(name: str, namespace: str | None, **kwargs: Any) -> None:
     """Time-based rules: health after 40 s, backoff expiry, new or draining instances, steady state."""
     reconcile_service(str(namespace), name, _instances_from(kwargs))
 
 
 @kopf.on.delete(GROUP, VERSION, "ecsservices")
+@metrics.counts_errors("EcsService")
 def service_deleted(name: str, namespace: str | None, **kwargs: Any) -> None:
     """DRAINING until every task has stopped; then INACTIVE, and Kubernetes may remove it."""
     result = _one_pass(str(namespace), name, _instances_from(kwargs))

@@ -24,6 +24,7 @@ from typing import Any, cast
 
 import kopf
 
+from ecs_operator import metrics
 from ecs_operator.handlers import snapshots
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.kube import claims, objects, pods
@@ -51,6 +52,12 @@ Idx = kopf.Index[str, dict[str, Any]]
 def instance_objects(body: kopf.Body, spec: kopf.Spec, **_: Any) -> dict[str, dict[str, Any]]:
     """Whole container instances by cluster: the snapshot placement reads (Omega's shared state)."""
     return {str(spec.get("cluster", "")): objects.plain(body)}
+
+
+@kopf.on.event(GROUP, VERSION, "ecscontainerinstances")
+async def instance_metrics(body: kopf.Body, type: str, **_: Any) -> None:
+    """Capacity and remaining resources per instance, for `metrics` (cheap: on the event loop)."""
+    metrics.observe_instance(body, deleted=type == "DELETED")
 
 
 def write_status(task: Obj, fields: dict[str, Any]) -> Obj | None:
@@ -103,12 +110,17 @@ def stop_decision(task: Obj) -> StopDecision:
 
 def _launch_when_registered(task: Obj, instances: list[Obj]) -> tl.Launched | None:
     """Launch; a task definition still being registered is waited for briefly (then the timer retries)."""
+    cluster = str(task["spec"].get("cluster", ""))
     for _ in range(10):
+        started = time.monotonic()
         try:
-            return tl.launch(task, instances)
+            launched = tl.launch(task, instances)
+            metrics.placement_succeeded(cluster, started)
+            return launched
         except tl.NotYet:
             time.sleep(0.5)
         except tl.LaunchFailed as error:
+            metrics.placement_failed(cluster, started, error.reason, error.failures)
             fail(task, error)
             return None
         except Conflict as exc:
@@ -255,7 +267,9 @@ def _instances(kwargs: dict[str, Any], cluster: str) -> list[Obj]:
 
 
 @kopf.on.event(GROUP, VERSION, "ecstasks")
+@metrics.counts_errors("EcsTask")
 def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
+    metrics.observe_task(body, deleted=type == "DELETED")
     task = objects.plain(body)
     if type == "DELETED":
         release_claim(task)
@@ -264,6 +278,7 @@ def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
 
 
 @kopf.on.event("", "v1", "pods", labels={MANAGED_LABEL: kopf.PRESENT})
+@metrics.counts_errors("EcsTask")
 def task_pod_changed(body: kopf.Body, type: str, namespace: str | None, **kwargs: Any) -> None:
     owner = next((o for o in body.metadata.get("ownerReferences") or [] if o.get("kind") == "EcsTask"), None)
     if owner is None:
@@ -279,6 +294,7 @@ def task_pod_changed(body: kopf.Body, type: str, namespace: str | None, **kwargs
 
 
 @kopf.timer(GROUP, VERSION, "ecstasks", interval=20, idle=10)
+@metrics.counts_errors("EcsTask")
 def task_tick(body: kopf.Body, **kwargs: Any) -> None:
     """Time-based transitions the events miss: health after 40 s, retention of stopped tasks."""
     task = objects.plain(body)

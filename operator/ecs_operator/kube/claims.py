@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ecs_operator import metrics
 from ecs_operator.kube import objects
+from ecs_operator.kube.errors import Conflict
 from ecs_operator.kube.objects import INSTANCES, Obj
 from ecs_operator.reconcile.instances import remaining_resources
 
@@ -56,12 +58,24 @@ def commit(
             return None
         reason = recheck(obj)
         if reason is not None:
+            track.replan("no_longer_fits")
             raise NoLongerFits(instance, reason)
         return _with_claims(obj, [*claims, claim])
 
-    result = objects.update_status(
-        INSTANCES, instance, compute, current=current, attempts=attempts, on_conflict=on_conflict
-    )
+    track = metrics.ClaimWrite("commit", on_conflict)
+    try:
+        result = objects.update_status(
+            INSTANCES,
+            instance,
+            track.compute(compute),
+            current=current,
+            attempts=attempts,
+            on_conflict=track.on_conflict,
+        )
+    except Conflict:
+        track.replan("conflicts")
+        raise
+    track.committed()
     assert result is not None
     return result
 
@@ -74,4 +88,7 @@ def release(instance: str, task_uid: str, on_conflict: Callable[[], None] | None
         kept = [c for c in claims if c.get("taskUid") != task_uid]
         return None if len(kept) == len(claims) else _with_claims(obj, kept)
 
-    return objects.update_status(INSTANCES, instance, compute, attempts=10, on_conflict=on_conflict)
+    track = metrics.ClaimWrite("release", on_conflict)
+    return objects.update_status(
+        INSTANCES, instance, track.compute(compute), attempts=10, on_conflict=track.on_conflict
+    )
