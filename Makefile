@@ -52,6 +52,7 @@ test: lint controlplane
 
 crds: venv
 	$(VENV)/bin/python -m ecs_operator.api.crdgen
+	cp crds/*.yaml deploy/helm/ecs-operator/crds/
 
 bench: venv controlplane
 	$(VENV)/bin/python bench/run.py

@@ -209,7 +209,8 @@ def apply(service: Obj, result: ServicePlan) -> Obj | None:
     written = objects.patch_status(SERVICES, meta["name"], status, meta["resourceVersion"], meta["namespace"])
     metrics.service_status_written(service, status)
     for event in result.events:
-        kopf.info(cast(kopf.Body, service), reason="ServiceEvent", message=event.message)
+        # kopf.event, not kopf.info: info is filtered by settings.posting.level (WARNING here).
+        kopf.event(cast(kopf.Body, service), type="Normal", reason="ServiceEvent", message=event.message)
     return written
 
 

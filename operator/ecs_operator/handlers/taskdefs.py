@@ -105,4 +105,4 @@ def task_definition_changed(body: kopf.Body, type: str, **_: Any) -> None:
         if reason == "InvalidTaskDefinition":
             kopf.warn(body, reason=reason, message=message)
         elif reason == "Registered":
-            kopf.info(body, reason=reason, message=message)
+            kopf.event(body, type="Normal", reason=reason, message=message)

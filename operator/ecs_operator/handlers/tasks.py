@@ -159,8 +159,9 @@ def place_and_start(task: Obj, instances: list[Obj]) -> None:
     updated = write_status(task, fields) or task
     pod = tl.create_pod(updated, launched.task, inst, launched.claim)
     write_status(updated, {"podName": pod["metadata"]["name"]})
-    kopf.info(
+    kopf.event(
         cast(kopf.Body, task),
+        type="Normal",
         reason="Placed",
         message=f"Task {meta['name']} placed on {inst['metadata']['name']}.",
     )

@@ -1,0 +1,163 @@
+"""RunTask, StartTask, StopTask, ListTasks and DescribeTasks on EcsTask objects (pure).
+
+One EcsTask is one task (api.md): RunTask with ``--count N`` creates N objects, each named
+``<family>-<random suffix>`` by the API server (generateName), like ECS's task ids. The views here
+read what the operator writes in ``status`` and present it with ECS's field names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecs_operator.api.meta import API_VERSION
+from ecs_operator.cli.instances import EcsError
+from ecs_operator.reconcile.taskdefs import parse_ref
+
+MAX_COUNT = 10
+
+
+@dataclass(frozen=True)
+class RunTaskInput:
+    """The parameters of RunTask (and StartTask, with ``container_instances``)."""
+
+    cluster: str
+    task_definition: str
+    count: int = 1
+    group: str | None = None
+    started_by: str | None = None
+    launch_type: str = "EC2"
+    placement_strategy: Sequence[Mapping[str, Any]] = ()
+    placement_constraints: Sequence[Mapping[str, Any]] = ()
+    overrides: Mapping[str, Any] | None = None
+    container_instances: Sequence[str] = field(default_factory=tuple)
+
+
+def family_of(task_definition: str) -> str:
+    return parse_ref(task_definition).family
+
+
+def task_bodies(request: RunTaskInput, namespace: str) -> list[dict[str, Any]]:
+    """The EcsTask objects to create: ``count`` of them, or one per container instance (StartTask)."""
+    if request.container_instances:
+        if len(request.container_instances) > MAX_COUNT:
+            raise EcsError(
+                f"InvalidParameterException: at most {MAX_COUNT} container instances per StartTask."
+            )
+        targets: list[str | None] = list(request.container_instances)
+    else:
+        if not 1 <= request.count <= MAX_COUNT:
+            raise EcsError(f"InvalidParameterException: count must be between 1 and {MAX_COUNT}.")
+        targets = [None] * request.count
+    family = family_of(request.task_definition)
+    bodies = []
+    for target in targets:
+        spec: dict[str, Any] = {
+            "cluster": request.cluster,
+            "taskDefinition": request.task_definition,
+            "launchType": request.launch_type,
+        }
+        optional = {
+            "group": request.group,
+            "startedBy": request.started_by,
+            "placementStrategy": list(request.placement_strategy) or None,
+            "placementConstraints": list(request.placement_constraints) or None,
+            "overrides": dict(request.overrides) if request.overrides else None,
+            "containerInstance": target,
+        }
+        spec.update({k: v for k, v in optional.items() if v is not None})
+        bodies.append(
+            {
+                "apiVersion": API_VERSION,
+                "kind": "EcsTask",
+                "metadata": {"generateName": f"{family}-", "namespace": namespace},
+                "spec": spec,
+            }
+        )
+    return bodies
+
+
+def stop_patch(reason: str | None) -> dict[str, Any]:
+    """StopTask: desiredStatus STOPPED, and the reason the operator copies to stoppedReason."""
+    spec: dict[str, Any] = {"desiredStatus": "STOPPED"}
+    if reason:
+        spec["stopReason"] = reason
+    return {"spec": spec}
+
+
+def desired_status(task: Mapping[str, Any]) -> str:
+    spec_desired = str((task.get("spec") or {}).get("desiredStatus") or "RUNNING")
+    status_desired = (task.get("status") or {}).get("desiredStatus")
+    return "STOPPED" if "STOPPED" in (spec_desired, status_desired) else "RUNNING"
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """ListTasks filters; ECS lists RUNNING (desired) tasks unless asked otherwise."""
+
+    cluster: str | None = None
+    family: str | None = None
+    started_by: str | None = None
+    container_instance: str | None = None
+    desired_status: str = "RUNNING"
+
+    def matches(self, task: Mapping[str, Any]) -> bool:
+        spec, status = task.get("spec") or {}, task.get("status") or {}
+        checks = (
+            self.cluster is None or spec.get("cluster") == self.cluster,
+            self.family is None or family_of(str(spec.get("taskDefinition", ""))) == self.family,
+            self.started_by is None or spec.get("startedBy") == self.started_by,
+            self.container_instance is None
+            or self.container_instance in (status.get("containerInstance"), spec.get("containerInstance")),
+            desired_status(task) == self.desired_status,
+        )
+        return all(checks)
+
+
+LIST_HEADERS = ("name", "task definition", "last status", "desired", "instance", "az", "started by", "age")
+
+
+def list_row(task: Mapping[str, Any], age: str) -> list[Any]:
+    spec, status = task.get("spec") or {}, task.get("status") or {}
+    return [
+        task["metadata"]["name"],
+        status.get("taskDefinition") or spec.get("taskDefinition"),
+        status.get("lastStatus") or "PROVISIONING",
+        desired_status(task),
+        status.get("containerInstance"),
+        status.get("availabilityZone"),
+        spec.get("startedBy"),
+        age,
+    ]
+
+
+def task_view(task: Mapping[str, Any]) -> dict[str, Any]:
+    """DescribeTasks' ``tasks[]`` entry: ECS's field names, from the object's spec and status."""
+    meta, spec, status = task["metadata"], task.get("spec") or {}, task.get("status") or {}
+    view = {
+        "taskArn": f"{meta['namespace']}/{meta['name']}",
+        "clusterArn": spec.get("cluster"),
+        "taskDefinitionArn": status.get("taskDefinition") or spec.get("taskDefinition"),
+        "containerInstanceArn": status.get("containerInstance") or spec.get("containerInstance"),
+        "lastStatus": status.get("lastStatus") or "PROVISIONING",
+        "desiredStatus": desired_status(task),
+        "launchType": spec.get("launchType") or "EC2",
+        "group": status.get("group") or spec.get("group"),
+        "startedBy": spec.get("startedBy"),
+        "availabilityZone": status.get("availabilityZone"),
+        "cpu": None if status.get("cpu") is None else str(status["cpu"]),
+        "memory": None if status.get("memory") is None else str(status["memory"]),
+        "healthStatus": status.get("healthStatus"),
+        "createdAt": status.get("createdAt") or meta.get("creationTimestamp"),
+        "startedAt": status.get("startedAt"),
+        "stoppingAt": status.get("stoppingAt"),
+        "stoppedAt": status.get("stoppedAt"),
+        "stopCode": status.get("stopCode"),
+        "stoppedReason": status.get("stoppedReason"),
+        "containers": status.get("containers") or None,
+        "overrides": spec.get("overrides"),
+        "failures": status.get("failures") or None,
+        "podName": status.get("podName"),
+    }
+    return {k: v for k, v in view.items() if v is not None}
