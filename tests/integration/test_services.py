@@ -217,3 +217,41 @@ def test_load_balancer_holds_exactly_the_running_tasks(kube: Kube, cluster: str,
         what="1 endpoint",
     )
     assert len(tasks) == 2
+
+
+def test_kubectl_ecs_update_service_and_describe_services(kube: Kube, cluster: str, namespace: str) -> None:
+    from tests.integration.test_kubectl_ecs import ok, plugin
+
+    register(kube, namespace)
+    create_service(kube, namespace, cluster, desiredCount=1)
+    wait_for(lambda: len(running(kube, namespace, "web")) == 1, timeout=90, what="1 running")
+    ok(
+        plugin(
+            kube,
+            namespace,
+            "update-service",
+            "--cluster",
+            cluster,
+            "--service",
+            "web",
+            "--desired-count",
+            "2",
+        )
+    )
+    wait_for(lambda: len(running(kube, namespace, "web")) == 2, timeout=90, what="2 running")
+    first = service_status(kube, namespace, "web")["deployments"][0]["id"]
+    ok(plugin(kube, namespace, "update-service", "--service", "web", "--force-new-deployment"))
+    wait_for(
+        lambda: (d := service_status(kube, namespace, "web")["deployments"]) and d[0]["id"] != first,
+        timeout=90,
+        what="a new deployment",
+    )
+    out = ok(
+        plugin(kube, namespace, "describe-services", "--cluster", cluster, "--services", "web", "-o", "json")
+    )
+    doc = json.loads(out)
+    assert doc["services"][0]["serviceName"] == "web"
+    assert doc["services"][0]["desiredCount"] == 2
+    assert len(doc["services"][0]["deployments"]) >= 2
+    missing = plugin(kube, namespace, "describe-services", "--services", "nope", "-o", "json")
+    assert missing.returncode == 1 and json.loads(missing.stdout)["failures"][0]["reason"] == "MISSING"

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from ecs_operator.cli import explain as cexplain
 from ecs_operator.cli import instances as cinst
+from ecs_operator.cli import services as cservices
 from ecs_operator.cli import tasks as ctasks
 from ecs_operator.cli.render import age, document, table
 from ecs_operator.cli.shorthand import parse_structures
@@ -384,4 +385,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "stop-task": stop_task,
     "list-tasks": list_tasks,
     "describe-tasks": describe_tasks,
+    "describe-services": cservices.describe_services,
+    "update-service": cservices.update_service,
 }

@@ -7,7 +7,7 @@ plugins do: ``--kubeconfig``, ``--context``, ``-n/--namespace`` (default: the co
 document with ``-o json`` / ``-o yaml`` shaped like the ECS API's responses.
 
 Verbs: put-attributes, delete-attributes, update-container-instances-state, explain-placement,
-run-task, start-task, stop-task, list-tasks, describe-tasks.
+run-task, start-task, stop-task, list-tasks, describe-tasks, describe-services, update-service.
 """
 
 from __future__ import annotations
@@ -135,6 +135,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("describe-tasks", "describe tasks (YAML by default, or -o json)")
     p.add_argument("--cluster", help="the EcsCluster (checked when given)")
     p.add_argument("--tasks", nargs="+", required=True, metavar="TASK", help="names or namespace/name")
+
+    p = verb("describe-services", "describe services: counts, deployments, newest events")
+    p.add_argument("--cluster", help="the EcsCluster (checked when given)")
+    p.add_argument("--services", nargs="+", required=True, metavar="SERVICE")
+
+    p = verb("update-service", "change desired count or task definition, or force a new deployment")
+    p.add_argument("--cluster", help="the EcsCluster (checked when given)")
+    p.add_argument("--service", required=True)
+    p.add_argument("--desired-count", type=int)
+    p.add_argument("--task-definition", metavar="FAMILY[:REVISION]")
+    p.add_argument("--force-new-deployment", action="store_true")
     return parser
 
 
