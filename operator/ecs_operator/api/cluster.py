@@ -30,7 +30,9 @@ class FargateCapacity(SpecModel):
 
     node_selector: LabelSelector | None = Field(
         default=None,
-        description="Nodes that host this cluster's Fargate tasks. Absent: any schedulable node.",
+        description="Nodes that host this cluster's Fargate tasks; the operator keeps one "
+        "EcsContainerInstance (launchType FARGATE) per matching node. A node that both selectors match "
+        "is Fargate capacity. Absent: every node that spec.nodeSelector does not select.",
     )
     runtime_class_name: str | None = Field(
         default=None,

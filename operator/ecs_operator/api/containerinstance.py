@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from ecs_operator.api.cel import immutable, rule, validations
-from ecs_operator.api.common import MAX_CUSTOM_ATTRIBUTES, Attribute, K8sName
+from ecs_operator.api.common import MAX_CUSTOM_ATTRIBUTES, Attribute, K8sName, LaunchType
 from ecs_operator.api.conditions import Condition, conditions_field
 from ecs_operator.api.meta import AGE, KindInfo, PrinterColumn, Resource, SpecModel, StatusModel
 
@@ -92,6 +92,11 @@ class EcsContainerInstanceStatus(StatusModel):
     """What the operator observed about the instance, and the ledger of claims."""
 
     status: ContainerInstanceStatus | None = Field(default=None, description="ACTIVE, DRAINING or INACTIVE.")
+    launch_type: LaunchType | None = Field(
+        default=None,
+        description="EC2: a node of the cluster's nodeSelector, for EC2 tasks. FARGATE: a node of "
+        "fargate.nodeSelector, for FARGATE tasks only (each one an isolated pod). Absent: EC2.",
+    )
     agent_connected: bool | None = Field(default=None, description="Whether the node is Ready.")
     ec2_instance_id: str | None = Field(default=None, description="The node name (or its providerID).")
     registered_at: datetime | None = Field(default=None, description="When the instance was registered.")
@@ -150,6 +155,7 @@ ECS_CONTAINER_INSTANCE = KindInfo(
         PrinterColumn("Cluster", "string", ".spec.cluster", "The EcsCluster."),
         PrinterColumn("Node", "string", ".spec.nodeName", "The node."),
         PrinterColumn("Status", "string", ".status.status", "ACTIVE, DRAINING or INACTIVE."),
+        PrinterColumn("Launch Type", "string", ".status.launchType", "EC2 or FARGATE capacity."),
         PrinterColumn("AZ", "string", _attribute("ecs.availability-zone"), "ecs.availability-zone."),
         PrinterColumn("Type", "string", _attribute("ecs.instance-type"), "ecs.instance-type."),
         PrinterColumn("CPU", "integer", ".status.remainingResources.cpu", "Remaining CPU units."),

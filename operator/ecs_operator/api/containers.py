@@ -159,6 +159,13 @@ class ContainerDefinition(
     working_directory: str | None = Field(
         default=None, max_length=4096, description="Working directory of the command."
     )
+    user: str | None = Field(
+        default=None,
+        max_length=21,
+        pattern=r"^[0-9]{1,10}(:[0-9]{1,10})?$",
+        description="The user (uid, or uid:gid) the container runs as; numeric only, because Kubernetes "
+        "takes no user names. On FARGATE a non-zero uid also sets runAsNonRoot. Absent: the image's user.",
+    )
     environment: list[KeyValuePair] | None = Field(default=None, description="Environment variables.")
     secrets: list[Secret] | None = Field(
         default=None, description="Environment variables taken from Kubernetes Secrets."

@@ -1,5 +1,9 @@
 """Kopf handlers that keep one EcsContainerInstance per selected node of each EcsCluster.
 
+A node is selected as EC2 capacity (`spec.nodeSelector`) or as Fargate capacity
+(`spec.fargate.nodeSelector`); its instance says which in `status.launchType`, and placement keeps
+each launch type on its own instances with the same claims ledger.
+
 Thin by design: in-memory indices (Kopf's watch caches) give the snapshot; the pure
 `reconcile.instances` module says what the status should be; `kube.instances` writes it with the
 resourceVersion it was computed from. Every trigger is level-based (`on.event` and a timer), so
@@ -15,10 +19,10 @@ from typing import Any
 
 import kopf
 
+from ecs_operator.api.meta import plain
 from ecs_operator.handlers import snapshots
 from ecs_operator.kube import instances as kinstances
-from ecs_operator.reconcile.instances import MANAGED_LABEL
-from ecs_operator.reconcile.selectors import matches
+from ecs_operator.reconcile.instances import MANAGED_LABEL, selected_launch_type
 
 GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
 Idx = kopf.Index[str, dict[str, Any]]
@@ -29,9 +33,20 @@ def node_index(name: str, body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]
     return {name: {"metadata": dict(body.metadata), "spec": dict(body.spec), "status": dict(body.status)}}
 
 
+_cluster_specs: dict[str, dict[str, Any]] = {}
+"""The latest spec of each EcsCluster seen by `cluster_index`, for code that has no index kwargs."""
+
+
 @kopf.index(GROUP, VERSION, "ecsclusters")
 def cluster_index(name: str, spec: kopf.Spec, meta: kopf.Meta, **_: Any) -> dict[str, dict[str, Any]]:
+    _cluster_specs[name] = plain(spec)
     return {name: {"spec": dict(spec), "uid": meta.uid}}
+
+
+def cluster_spec(name: str) -> dict[str, Any] | None:
+    """The cluster's spec from the watch (None when this process has not seen the cluster)."""
+    found = _cluster_specs.get(name)
+    return None if found is None else dict(found)
 
 
 @kopf.index("", "v1", "pods")
@@ -79,15 +94,16 @@ class Indices:
 def sync_node_for_cluster(cluster: str, cluster_info: dict[str, Any], node_name: str, idx: Indices) -> None:
     node = _one(idx.nodes.get(node_name))
     labels = (node or {}).get("metadata", {}).get("labels") or {}
-    selected = node is not None and matches(cluster_info["spec"].get("nodeSelector") or {}, labels)
+    launch_type = None if node is None else selected_launch_type(plain(cluster_info["spec"]), labels)
     pods = [dict(p) for p in idx.foreign_pods.get(node_name, ())]
     synced = kinstances.sync(
         cluster=cluster,
         cluster_uid=cluster_info["uid"],
         node_name=node_name,
         node=node,
-        selected=selected,
+        selected=launch_type is not None,
         pods=pods,
+        launch_type=launch_type,
     )
     if synced is not None:
         snapshots.remember(synced)

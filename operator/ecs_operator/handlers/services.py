@@ -34,6 +34,7 @@ from ecs_operator.kube.objects import INSTANCES, SERVICES, TASK_DEFINITIONS, TAS
 from ecs_operator.placement import TaskKind, snapshot_from_objects
 from ecs_operator.reconcile import load_balancers as lb
 from ecs_operator.reconcile.conditions import set_condition
+from ecs_operator.reconcile.instances import RETIREMENT_ANNOTATION
 from ecs_operator.reconcile.launch import effective_task, task_request
 from ecs_operator.reconcile.service import SchedulerState, ServicePlan, ServiceTask, plan_service
 from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref, resolve
@@ -92,7 +93,10 @@ def plan(service: Obj, instances: list[Obj], now: datetime) -> tuple[ServicePlan
         ServiceTask.from_task(
             EcsTask.from_body(t),
             has_health_check=checked,
-            instance_draining=(t.get("status") or {}).get("containerInstance") in draining,
+            # A task due for retirement (its node retires, or its Fargate platform revision is
+            # recycled) is replaced like a task on a DRAINING instance: start first, within bounds.
+            instance_draining=(t.get("status") or {}).get("containerInstance") in draining
+            or RETIREMENT_ANNOTATION in (t["metadata"].get("annotations") or {}),
         )
         for t in tasks
     ]
@@ -215,7 +219,13 @@ def apply(service: Obj, result: ServicePlan) -> Obj | None:
 
 
 def report_unresolvable(service: Obj, error: ResolveError) -> None:
+    """Ready=False with the reason, and a Warning event when that reason is new (not every pass)."""
     meta = service["metadata"]
+    previous: dict[str, Any] = next(
+        (c for c in (service.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {}
+    )
+    if previous.get("status") == "False" and previous.get("message") == error.detail:
+        return
     status = {
         "conditions": set_condition(
             (service.get("status") or {}).get("conditions") or [],
@@ -227,7 +237,10 @@ def report_unresolvable(service: Obj, error: ResolveError) -> None:
             generation=meta.get("generation"),
         )
     }
-    objects.patch_status(SERVICES, meta["name"], status, meta["resourceVersion"], meta["namespace"])
+    try:
+        objects.patch_status(SERVICES, meta["name"], status, meta["resourceVersion"], meta["namespace"])
+    except Conflict:
+        return  # another pass wrote first; the next pass re-reads and reports if still needed
     kopf.warn(cast(kopf.Body, service), reason="TaskDefinitionUnavailable", message=error.detail)
 
 

@@ -6,21 +6,26 @@ re-read that instance and re-check the fit, bounded), and only then record the p
 task's status and create the pod. Every step is idempotent, so a crash between two steps is
 repaired by the next event: a committed claim is found again by the task's uid and adopted, and
 the pod's name is derived from that uid.
+
+A FARGATE task is checked against Fargate's rules before placement (`reconcile.launch.task_request`
+raises `FargateIncompatible` with ECS's message), and lands only on Fargate instances; before its
+pod, the cluster's platform revision is recorded in its status and its NetworkPolicy is created.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from ecs_operator.handlers import snapshots
-from ecs_operator.kube import claims, objects, pods
+from ecs_operator.handlers.instances import cluster_spec
+from ecs_operator.kube import claims, networkpolicies, objects, pods
 from ecs_operator.kube import taskdefs as ktaskdefs
 from ecs_operator.kube.errors import Conflict, NotFound
-from ecs_operator.kube.objects import INSTANCES, TASK_DEFINITIONS, Obj
+from ecs_operator.kube.objects import CLUSTERS, INSTANCES, TASK_DEFINITIONS, TASKS, Obj
 from ecs_operator.lifecycle import ContainerSpec, HealthCheckTiming
 from ecs_operator.lifecycle.observation import parse_time
 from ecs_operator.placement import (
@@ -33,6 +38,7 @@ from ecs_operator.placement import (
     place,
     snapshot_from_objects,
 )
+from ecs_operator.reconcile.isolation import FargateSettings, network_policy
 from ecs_operator.reconcile.launch import EffectiveTask, effective_task, task_request
 from ecs_operator.reconcile.podspec import build_pod, pod_name
 from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref, resolve
@@ -238,8 +244,52 @@ def _launch(task: Obj, effective: EffectiveTask, request: TaskRequest, instances
     raise Conflict(f"could not commit a claim for {meta['name']} after {PLAN_ROUNDS} plans", 409)
 
 
+def fargate_settings(cluster: str) -> FargateSettings:
+    """The cluster's Fargate settings, from the watch (read from the API server if not seen yet)."""
+    spec = cluster_spec(cluster)
+    if spec is None:
+        try:
+            spec = objects.get(CLUSTERS, cluster).get("spec") or {}
+        except NotFound:
+            spec = {}
+    return FargateSettings.from_cluster_spec(spec)
+
+
+def record_platform_revision(task: Obj, revision: str | None) -> None:
+    """status.platformRevision: the cluster's revision when the task is launched, written once."""
+    if revision is None:
+        return
+
+    def compute(obj: Obj) -> Obj | None:
+        status = obj.get("status") or {}
+        if status.get("platformRevision") or status.get("lastStatus") == "STOPPED":
+            return None
+        return {"platformRevision": revision}
+
+    meta = task["metadata"]
+    objects.update_status(TASKS, meta["name"], compute, namespace=meta["namespace"], current=task)
+
+
 def create_pod(task: Obj, effective: EffectiveTask, instance: Obj, claim: dict[str, Any]) -> Obj:
+    """The task's pod; for a FARGATE task its platform revision and NetworkPolicy come first."""
     meta, spec = task["metadata"], task["spec"]
+    fargate = None
+    if spec.get("launchType") == "FARGATE":
+        fargate = fargate_settings(str(spec["cluster"]))
+        recorded = (task.get("status") or {}).get("platformRevision")
+        if recorded:  # the pod of a task launched earlier: the revision it was launched on
+            fargate = replace(fargate, platform_revision=str(recorded))
+        record_platform_revision(task, fargate.platform_revision)
+        networkpolicies.ensure(
+            meta["namespace"],
+            network_policy(
+                name=pod_name(effective.family, meta["uid"]),
+                namespace=meta["namespace"],
+                task_name=meta["name"],
+                task_uid=meta["uid"],
+                containers=effective.containers,
+            ),
+        )
     body = build_pod(
         task=effective,
         task_name=meta["name"],
@@ -251,6 +301,7 @@ def create_pod(task: Obj, effective: EffectiveTask, instance: Obj, claim: dict[s
         claim_ports=claim.get("ports") or [],
         claim_ports_udp=claim.get("portsUdp") or [],
         extra_labels={k: v for k, v in (meta.get("labels") or {}).items() if k == "ecs-operator.dev/service"},
+        fargate=fargate,
     )
     return pods.create(meta["namespace"], body)
 

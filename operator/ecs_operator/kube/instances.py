@@ -25,8 +25,12 @@ def sync(
     node: dict[str, Any] | None,
     selected: bool,
     pods: list[dict[str, Any]],
+    launch_type: str | None = None,
 ) -> Obj | None:
-    """Bring `<cluster>.<node>` in line with its node; create it when the node is newly selected."""
+    """Bring `<cluster>.<node>` in line with its node; create it when the node is newly selected.
+
+    `launch_type` (EC2 or FARGATE) is the capacity the node is selected as, None when it is not.
+    """
     name = instance_name(cluster, node_name)
     try:
         current = objects.get(INSTANCES, name)
@@ -34,7 +38,7 @@ def sync(
         if not selected:
             return None
         current = _create(cluster, cluster_uid, node_name)
-    usage = foreign_usage(pods)
+    usage = foreign_usage(pods, cluster)
 
     def compute(obj: Obj) -> Obj | None:
         desired = desired_instance_status(
@@ -44,6 +48,7 @@ def sync(
             selected=selected,
             usage=usage,
             now=datetime.now(UTC),
+            launch_type=launch_type,
         )
         return changed(obj.get("status") or {}, desired)
 

@@ -15,8 +15,13 @@ Mapping (architecture.md §1, api.md):
 - registeredResources: allocatable (cores × 1024 CPU units, MiB) minus the requests of pods the
   operator does not manage; ports: the ECS agent's reserved ports plus host ports those pods hold;
 - agentConnected: node condition Ready == True;
-- status: INACTIVE if the node is gone or no longer selected; DRAINING if spec.status is DRAINING
-  or the node is cordoned; else ACTIVE.
+- launchType: FARGATE for a node of the cluster's `fargate.nodeSelector` (it wins when both
+  selectors match: a node that hosts isolated Fargate pods must not also take EC2 tasks), EC2 for
+  a node of `nodeSelector`; the placement engine keeps each launch type on its own capacity;
+- status: INACTIVE if the node is gone or no longer selected; DRAINING if spec.status is DRAINING,
+  the node is cordoned, or the node carries a retirement date (`ecs-operator.dev/retirement-date`,
+  ecs-semantics §7: from the notice on, service tasks are replaced elsewhere and nothing new is
+  placed there); else ACTIVE.
 """
 
 from __future__ import annotations
@@ -27,10 +32,15 @@ from datetime import datetime
 from typing import Any
 
 from ecs_operator.api.units import cpu_quantity_to_units, memory_quantity_to_mib
+from ecs_operator.reconcile.selectors import matches
 
 # The ECS agent reserves these TCP ports on Linux (ecs-semantics §6.2).
 RESERVED_TCP_PORTS: tuple[int, ...] = (22, 2375, 2376, 51678, 51679)
 MANAGED_LABEL = "ecs-operator.dev/task-uid"
+CLUSTER_LABEL = "ecs-operator.dev/cluster"
+
+RETIREMENT_ANNOTATION = "ecs-operator.dev/retirement-date"
+"""On a node: the RFC 3339 time its tasks are retired (ecs-semantics §7)."""
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
@@ -52,6 +62,26 @@ class ForeignUsage:
 def instance_name(cluster: str, node: str) -> str:
     """EcsContainerInstance names are `<cluster>.<node>` (api.md)."""
     return f"{cluster}.{node}"
+
+
+def selected_launch_type(cluster_spec: Mapping[str, Any], labels: Mapping[str, str]) -> str | None:
+    """FARGATE, EC2, or None: what capacity a node with ``labels`` is for the cluster.
+
+    ``spec.nodeSelector`` absent selects no node (the cluster has no EC2 capacity);
+    ``spec.fargate`` with no ``nodeSelector`` takes every node the EC2 selector leaves.
+    """
+    ec2 = matches(cluster_spec.get("nodeSelector"), labels)
+    fargate = cluster_spec.get("fargate")
+    if fargate is not None:
+        selector = fargate.get("nodeSelector")
+        if matches(selector, labels) or (selector is None and not ec2):
+            return "FARGATE"
+    return "EC2" if ec2 else None
+
+
+def node_retiring(node: Mapping[str, Any] | None) -> bool:
+    """Whether the node carries a retirement date (any value: a malformed one is reported elsewhere)."""
+    return bool(((node or {}).get("metadata", {}).get("annotations") or {}).get(RETIREMENT_ANNOTATION))
 
 
 def node_ready(node: Mapping[str, Any]) -> bool:
@@ -79,13 +109,18 @@ def builtin_attributes(node: Mapping[str, Any]) -> list[dict[str, str]]:
     return [{"name": k, "value": v} for k, v in sorted(attrs.items())]
 
 
-def foreign_usage(pods: Iterable[Mapping[str, Any]]) -> ForeignUsage:
-    """Sum the requests and host ports of live pods that the operator does not manage."""
+def foreign_usage(pods: Iterable[Mapping[str, Any]], cluster: str | None = None) -> ForeignUsage:
+    """Sum the requests and host ports of the live pods that this cluster's claims do not cover.
+
+    Task pods of *this* cluster are accounted by its claims; everything else on the node (pods the
+    operator does not manage, and task pods of another cluster selecting the same node) is not.
+    """
     cpu = memory = 0
     ports: set[int] = set()
     udp: set[int] = set()
     for pod in pods:
-        if MANAGED_LABEL in (pod.get("metadata", {}).get("labels") or {}):
+        labels = pod.get("metadata", {}).get("labels") or {}
+        if MANAGED_LABEL in labels and (cluster is None or labels.get(CLUSTER_LABEL) == cluster):
             continue
         if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
             continue
@@ -126,7 +161,7 @@ def remaining_resources(registered: Mapping[str, Any], claims: Iterable[Mapping[
 def instance_state(spec: Mapping[str, Any], node: Mapping[str, Any] | None, selected: bool) -> str:
     if node is None or not selected:
         return "INACTIVE"
-    if spec.get("status") == "DRAINING" or node.get("spec", {}).get("unschedulable"):
+    if spec.get("status") == "DRAINING" or node.get("spec", {}).get("unschedulable") or node_retiring(node):
         return "DRAINING"
     return "ACTIVE"
 
@@ -139,11 +174,17 @@ def desired_instance_status(
     selected: bool,
     usage: ForeignUsage,
     now: datetime,
+    launch_type: str | None = None,
 ) -> dict[str, Any]:
-    """The operator-owned status of one container instance (claims are carried, never changed)."""
+    """The operator-owned status of one container instance (claims are carried, never changed).
+
+    ``launch_type`` is what the node is selected as now; None (deselected) keeps the last one.
+    """
     state = instance_state(spec, node, selected)
     claims = list(status.get("claims") or [])
     out: dict[str, Any] = {"status": state}
+    if launch_type is not None:
+        out["launchType"] = launch_type
     if node is None:
         out["agentConnected"] = False
         return out

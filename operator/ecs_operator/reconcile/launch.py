@@ -3,7 +3,9 @@
 RunTask and StartTask both start from a revision snapshot (camelCase dict, as stored) and the
 task's `overrides` (ecs-semantics §4): container overrides replace command, environment entries
 (by name), cpu, memory and memoryReservation; task-level cpu and memory replace the definition's.
-The result feeds placement (`task_request`) and the pod (`podspec`).
+The result feeds placement (`task_request`) and the pod (`podspec`). A FARGATE request is checked
+against Fargate's rules first (`reconcile.fargate`): a task that cannot run there never reaches
+placement.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ecs_operator.api.fargate import find_fargate_unsupported
 from ecs_operator.api.units import parse_ecs_cpu, parse_ecs_memory
 from ecs_operator.placement import (
     LaunchType,
@@ -23,6 +26,7 @@ from ecs_operator.placement import (
     strategies_from_spec,
 )
 from ecs_operator.placement.request import NetworkMode
+from ecs_operator.reconcile.fargate import FargateIncompatible, fargate_problems
 
 OS_FAMILY_TO_TYPE = {"LINUX": "linux"}
 ARCH = {"X86_64": "x86_64", "ARM64": "arm64"}
@@ -43,6 +47,9 @@ class EffectiveTask:
     constraints: tuple[dict[str, Any], ...]
     os_type: str | None
     cpu_architecture: str | None
+    requires_compatibilities: tuple[str, ...] = ()
+    fargate_unsupported: tuple[str, ...] = ()
+    """Paths of the revision's parameters that Fargate refuses (``api.fargate``)."""
 
     @property
     def reference(self) -> str:
@@ -95,6 +102,8 @@ def effective_task(
         cpu_architecture=ARCH.get(str(platform.get("cpuArchitecture")))
         if platform.get("cpuArchitecture")
         else None,
+        requires_compatibilities=tuple(str(c) for c in snapshot.get("requiresCompatibilities") or ()),
+        fargate_unsupported=tuple(find_fargate_unsupported(snapshot)),
     )
 
 
@@ -108,7 +117,23 @@ def task_request(
     spec: Mapping[str, Any],
     kind: TaskKind = TaskKind.STANDALONE,
 ) -> TaskRequest:
-    """The placement request for one task (constraints of the request and of the definition)."""
+    """The placement request for one task (constraints of the request and of the definition).
+
+    Raises `FargateIncompatible` (ECS's message) when a FARGATE task cannot run on Fargate.
+    """
+    if launch_type == LaunchType.FARGATE:
+        problems = fargate_problems(
+            requires_compatibilities=task.requires_compatibilities,
+            network_mode=task.network_mode,
+            task_cpu=task.task_cpu,
+            task_memory=task.task_memory,
+            os_type=task.os_type,
+            unsupported=task.fargate_unsupported,
+            task_definition_constraints=task.constraints,
+            spec=spec,
+        )
+        if problems:
+            raise FargateIncompatible(problems[0])
     ports = host_ports_from_containers(task.network_mode, task.containers)
     return TaskRequest(
         task=name,

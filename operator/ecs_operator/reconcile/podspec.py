@@ -18,6 +18,10 @@ Mapping from ECS (README "What differs from ECS" lists what Kubernetes cannot ex
   SIGTERM, then SIGKILL when it expires, as `docker stop` does.
 - `dependsOn`: containers are ordered so that a container comes after those it depends on
   (Kubernetes starts them in that order but does not wait for START/HEALTHY/COMPLETE/SUCCESS).
+- `user` ("uid" or "uid:gid") → `runAsUser`/`runAsGroup`.
+- FARGATE: the pod is its own isolation boundary (`reconcile.isolation.isolate`): the cluster's
+  RuntimeClass, Guaranteed resources that add up to the task size, the restricted security
+  context, no host namespaces, no service account token.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 from ecs_operator.api.units import mib_to_memory_quantity, units_to_cpu_quantity
 from ecs_operator.reconcile.instances import MANAGED_LABEL
+from ecs_operator.reconcile.isolation import FargateSettings, isolate, user_ids
 from ecs_operator.reconcile.launch import EffectiveTask
 
 DEFAULT_STOP_TIMEOUT = 30
@@ -139,8 +144,12 @@ def build_pod(
     claim_ports: Sequence[int] = (),
     claim_ports_udp: Sequence[int] = (),
     extra_labels: Mapping[str, str] | None = None,
+    fargate: FargateSettings | None = None,
 ) -> dict[str, Any]:
-    """The pod manifest of a placed task. `claim_ports` hold the host ports committed with the claim."""
+    """The pod manifest of a placed task. `claim_ports` hold the host ports committed with the claim.
+
+    `fargate` (the cluster's Fargate settings) makes it the pod of a FARGATE task.
+    """
     static = {
         int(m["hostPort"]) for c in task.containers for m in c.get("portMappings") or [] if m.get("hostPort")
     }
@@ -170,6 +179,9 @@ def build_pod(
             spec["ports"] = ports
         if c.get("healthCheck"):
             spec["readinessProbe"] = _probe(c["healthCheck"])
+        uid, gid = user_ids(c.get("user"))
+        if uid is not None:
+            spec["securityContext"] = {"runAsUser": uid, **({"runAsGroup": gid} if gid is not None else {})}
         containers.append(spec)
     grace = max(
         (int(c.get("stopTimeout") or DEFAULT_STOP_TIMEOUT) for c in task.containers),
@@ -193,7 +205,7 @@ def build_pod(
     }
     if task.network_mode == "host":
         pod_spec["hostNetwork"] = True
-    return {
+    pod = {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {
@@ -217,3 +229,14 @@ def build_pod(
         },
         "spec": pod_spec,
     }
+    if fargate is None:
+        return pod
+    if task.task_cpu is None or task.task_memory is None:
+        raise ValueError("a FARGATE task has a task-level cpu and memory")
+    return isolate(
+        pod,
+        containers=task.containers,
+        task_cpu=task.task_cpu,
+        task_memory=task.task_memory,
+        settings=fargate,
+    )

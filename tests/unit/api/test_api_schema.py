@@ -107,7 +107,18 @@ NAMES = {
 }
 COLUMNS = {
     "ecsclusters": ["Status", "Instances", "Running", "Pending", "Services", "Age"],
-    "ecscontainerinstances": ["Cluster", "Node", "Status", "AZ", "Type", "CPU", "Memory", "Running", "Age"],
+    "ecscontainerinstances": [
+        "Cluster",
+        "Node",
+        "Status",
+        "Launch Type",
+        "AZ",
+        "Type",
+        "CPU",
+        "Memory",
+        "Running",
+        "Age",
+    ],
     "ecstaskdefinitions": ["Revision", "Age"],
     "ecstasks": ["Last Status", "Desired", "Instance", "AZ", "Task Definition", "Group", "Age"],
     "ecsservices": ["Desired", "Running", "Pending", "Status", "Task Definition", "Strategy", "Age"],
