@@ -38,13 +38,26 @@ def remember(obj: Obj) -> None:
             _latest[name] = obj
 
 
-def merged(cached: Iterable[Obj]) -> list[Obj]:
-    """The newest copy of each instance: the cache's, or the one this process committed later."""
+def merged(cached: Iterable[Obj], cluster: str | None = None) -> list[Obj]:
+    """The newest copy of each instance: the cache's, or the one this process wrote or read later.
+
+    With `cluster`, instances of that cluster this process knows but the watch has not delivered
+    yet (a just-registered instance) are included too.
+    """
     out = []
+    seen: set[str] = set()
     with _guard:
         for obj in cached:
-            mine = _latest.get(obj["metadata"]["name"])
+            name = obj["metadata"]["name"]
+            seen.add(name)
+            mine = _latest.get(name)
             out.append(mine if mine is not None and _rv(mine) > _rv(obj) else obj)
+        if cluster is not None:
+            out += [
+                o
+                for n, o in _latest.items()
+                if n not in seen and (o.get("spec") or {}).get("cluster") == cluster
+            ]
     return out
 
 

@@ -212,8 +212,9 @@ def launch(task: Obj, cluster_instances: list[Obj]) -> Launched:
     """
     effective = resolve_task(task)
     request = _request(task, effective)
-    with snapshots.placement_lock(str(task["spec"]["cluster"])):
-        return _launch(task, effective, request, snapshots.merged(cluster_instances))
+    cluster = str(task["spec"]["cluster"])
+    with snapshots.placement_lock(cluster):
+        return _launch(task, effective, request, snapshots.merged(cluster_instances, cluster))
 
 
 def _launch(task: Obj, effective: EffectiveTask, request: TaskRequest, instances: list[Obj]) -> Launched:
