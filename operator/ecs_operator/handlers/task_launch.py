@@ -214,7 +214,18 @@ def launch(task: Obj, cluster_instances: list[Obj]) -> Launched:
     request = _request(task, effective)
     cluster = str(task["spec"]["cluster"])
     with snapshots.placement_lock(cluster):
-        return _launch(task, effective, request, snapshots.merged(cluster_instances, cluster))
+        instances = snapshots.merged(cluster_instances, cluster)
+        if not _complete(instances):
+            # The watch has not caught up (a cluster or instance just registered): read it all.
+            instances = snapshots.merged(
+                objects.list_objects(INSTANCES, label_selector=f"ecs-operator.dev/cluster={cluster}"), cluster
+            )
+        return _launch(task, effective, request, instances)
+
+
+def _complete(instances: list[Obj]) -> bool:
+    """Every instance has its resources registered (else the snapshot is older than the cluster)."""
+    return bool(instances) and all((i.get("status") or {}).get("registeredResources") for i in instances)
 
 
 def _launch(task: Obj, effective: EffectiveTask, request: TaskRequest, instances: list[Obj]) -> Launched:
@@ -237,11 +248,14 @@ def _launch(task: Obj, effective: EffectiveTask, request: TaskRequest, instances
         current = next(i for i in instances if i["metadata"]["name"] == name)
         try:
             committed = claims.commit(name, claim, recheck, current=current)
+            snapshots.remember(committed)  # the next placement in this process must see this claim
             return Launched(committed, claim, effective)
         except (claims.NoLongerFits, Conflict):
             instances = objects.list_objects(
                 INSTANCES, label_selector=f"ecs-operator.dev/cluster={spec['cluster']}"
             )
+            for fresh in instances:
+                snapshots.remember(fresh)
     raise Conflict(f"could not commit a claim for {meta['name']} after {PLAN_ROUNDS} plans", 409)
 
 
