@@ -25,7 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--namespace", "-n", action="append", default=[], help="watch only these namespaces (repeatable)"
     )
-    run.add_argument("--peering", default=None, help="Kopf peering name (coordinates several replicas)")
+    run.add_argument(
+        "--peering",
+        default=None,
+        help="Kopf peering name: a higher-priority operator pauses this one. Not needed for two"
+        " replicas, which are safe at once (claims are compare-and-swap).",
+    )
     run.add_argument("--liveness", default=None, help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")
     run.add_argument(
         "--metrics-port", type=int, default=9090, help="serve Prometheus /metrics on this port (0: off)"
