@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.integration.test_scheduled_tasks import at_in
 from tests.support.cluster import Kube, wait_for
 from tests.support.ecs import container, manifest, register
 from tests.support.operator import OperatorProcess
@@ -150,6 +151,9 @@ def run_the_work(kube: Kube, endpoint: Endpoint, namespace: str, cluster: str) -
     task("too-big", "huge")
     service = {"cluster": cluster, "taskDefinition": "web", "desiredCount": 2}
     kube.apply(manifest("EcsService", "svc", service, namespace))
+    expression, _ = at_in(4)
+    body = {"cluster": cluster, "scheduleExpression": expression, "target": {"taskDefinition": "web"}}
+    kube.apply(manifest("ScheduledTask", "soon", body, namespace))
 
     wait_for(lambda: status("ecstask", "ok").get("lastStatus") == "RUNNING", what="ok RUNNING")
     failed = wait_for(
@@ -164,9 +168,9 @@ def run_the_work(kube: Kube, endpoint: Endpoint, namespace: str, cluster: str) -
     def all_running() -> bool:
         tasks = kube.get_json("ecstasks", "-n", namespace)["items"]
         states = sorted((t.get("status") or {}).get("lastStatus") or "" for t in tasks)
-        return states == ["RUNNING"] * 3 + ["STOPPED"]
+        return states == ["RUNNING"] * 4 + ["STOPPED"]
 
-    wait_for(all_running, timeout=90, what="3 tasks RUNNING (ok, 2 of svc), 1 STOPPED")
+    wait_for(all_running, timeout=90, what="4 tasks RUNNING (ok, 2 of svc, the scheduled one), 1 STOPPED")
 
     # Gauges follow the watch: poll until they show the state the API shows.
     svc = {"cluster": cluster, "ecs_namespace": namespace, "ecs_service": "svc"}
@@ -175,7 +179,7 @@ def run_the_work(kube: Kube, endpoint: Endpoint, namespace: str, cluster: str) -
         rollout = status("ecsservice", "svc")["deployments"][0]["rolloutState"]  # it may move on
         s = endpoint.scrape()
         ready = (
-            s.get("ecs_operator_tasks", cluster=cluster, last_status="RUNNING") == 3
+            s.get("ecs_operator_tasks", cluster=cluster, last_status="RUNNING") == 4
             and s.get("ecs_operator_tasks", cluster=cluster, last_status="STOPPED") == 1
             and s.get("ecs_operator_service_running_tasks", **svc) == 2
             and s.get("ecs_operator_service_deployments", **svc, rollout_state=rollout) == 1
@@ -190,7 +194,7 @@ def run_the_work(kube: Kube, endpoint: Endpoint, namespace: str, cluster: str) -
 
     # Placements: one claim per task that runs, exactly; one failure, with ECS's reason.
     placed = {"cluster": cluster, "result": "placed"}
-    assert scraped.get("ecs_operator_placements_total", **placed, reason="") == 3
+    assert scraped.get("ecs_operator_placements_total", **placed, reason="") == 4
     failed_by_reason = {
         labels["reason"]: value
         for name, labels, value in scraped.samples
@@ -200,9 +204,11 @@ def run_the_work(kube: Kube, endpoint: Endpoint, namespace: str, cluster: str) -
         and value
     }
     assert failed_by_reason == {"RESOURCE:MEMORY": 1}
-    assert (scraped.get("ecs_operator_placement_duration_seconds_count", **placed) or 0) >= 3
+    assert (scraped.get("ecs_operator_placement_duration_seconds_count", **placed) or 0) >= 4
     assert scraped.get("ecs_operator_placement_duration_seconds_count", cluster=cluster, result="failed") == 1
 
+    # The scheduled task's lag was observed once (its first attempt).
+    assert scraped.get("ecs_operator_scheduled_task_lag_seconds_count", cluster=cluster) == 1
     assert scraped.total("ecs_operator_container_instances", cluster=cluster) == 6
 
     # Capacity per instance and zone: exactly what the instances' status says.

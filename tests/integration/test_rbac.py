@@ -3,7 +3,7 @@
 The chart is installed with the real helm; a token of its ServiceAccount is minted with
 `kubectl create token`; the operator runs on this machine with a kubeconfig holding only that
 token. With the chart's ClusterRole it does the whole job (container instances, a task definition
-revision, a task RUNNING with its pod, StopTask, a service, deletion through Kopf's
+revision, a task RUNNING with its pod, StopTask, a service, a schedule, deletion through Kopf's
 finalizers) and its log holds no 403; with `create` on pods taken out of the role, a task is
 placed but never gets a pod, and the log says why (403 Forbidden).
 
@@ -274,6 +274,16 @@ def test_operator_does_the_job_with_the_chart_role_and_no_403(
     targets = "ecs-operator.dev/service=svc,ecs-operator.dev/target=registered"
     wait_for(lambda: admin.get_json("pods", "-n", ns, "-l", targets)["items"], what="the pod registered")
     admin.kubectl("delete", "ecsservice", "svc", "-n", ns, "--timeout=90s")
+    # ScheduledTask → its daemon writes the next schedule time (status patch; Kopf's finalizer).
+    schedule = {"cluster": cluster, "scheduleExpression": "rate(1 hour)", "target": {"taskDefinition": "app"}}
+    admin.apply(manifest("ScheduledTask", "hourly", schedule, ns))
+    wait_for(
+        lambda: (admin.get_json("scheduledtask", "hourly", "-n", ns).get("status") or {}).get(
+            "nextScheduleTime"
+        ),
+        what="the schedule's next time",
+    )
+    admin.kubectl("delete", "scheduledtask", "hourly", "-n", ns, "--timeout=60s")
     # StopTask → the pod is deleted, the task STOPPED.
     admin.kubectl(
         "patch", "ecstask", "app-1", "-n", ns, "--type=merge", "-p", '{"spec":{"desiredStatus":"STOPPED"}}'

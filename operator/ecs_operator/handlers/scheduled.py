@@ -1,28 +1,31 @@
 """ScheduledTask: RunTask at every occurrence of a cron()/rate()/at() schedule (EventBridge Scheduler).
 
-Timing design: one Kopf daemon per ScheduledTask, an asyncio task that sleeps until the next
-instant something is due — the next occurrence (or its flexible invocation), a retry — and
-wakes early only when its object's spec changes or one of its tasks fails to start. Idle
-schedules cost nothing: no polling, no timers per object, no API calls between fires. Kopf gives
-the lifecycle for free (started on resume and creation, stopped on deletion and shutdown, with
-the live body), and daemons only start once every index is filled, so a restarted operator
-plans with all the tasks that earlier launches created. A single heap fed by an index would do
-the same with fewer asyncio objects; at 1,000 schedules the daemons are not the cost — the API
-calls are.
+Timing design: one Kopf daemon per ScheduledTask, an asyncio task that sleeps until something is
+next due — the next occurrence (or its flexible invocation), a retry — and wakes early only when
+its spec changes or one of its tasks fails to start. Idle schedules cost nothing: no polling, no
+per-object timers, no API calls between fires. Kopf gives the lifecycle (started on resume and
+creation, stopped on deletion and shutdown, with a live body), and starts daemons only once every
+index is filled, so a restarted operator plans with all the tasks earlier launches created. (A
+single heap fed by an index would do the same with fewer asyncio objects; at 1,000 schedules the
+daemons are not the cost, the API calls are.)
 
-When a daemon wakes it reads the live body, its progress (`reconcile.scheduled.watermark`) and
-the tasks earlier launches created (an index of EcsTasks by the schedule uid label), asks the
-pure planner (`reconcile.scheduled.plan_invocations`) what is due, and applies the plan: create
-the tasks (deterministic names: AlreadyExists means already launched, so a restart or a second
-operator never launches an occurrence twice), mark and report exhausted retries, report skipped
-occurrences, then write status with compare-and-swap. The API calls run in Kopf's thread pool,
-which is FIFO: at a fire time the creates are queued before the work they cause (the new tasks'
-placement), which keeps the lag to creation small.
+Prepare, then fire: a daemon wakes LEAD (3 s) before the instant, plans for that instant, builds
+the task bodies, opens connections if the API server may have closed them (`AsyncCreator.warm`),
+sleeps the rest, and at the instant only sends the requests. The creates go out
+from the event loop (`kube.creator`, see there why not threads), and the status write that follows
+is deferred by 2–10 s (spread per schedule): at a fire time of 1,000 schedules the API server
+serves the creates first. The watermark this process keeps in memory covers the gap.
+
+A round: read the live body, the progress (`reconcile.scheduled.watermark`) and the tasks earlier
+launches created (an index of EcsTasks by the schedule-uid label); ask the pure planner
+(`reconcile.scheduled.plan_invocations`); create the tasks — deterministic names, so AlreadyExists
+means launched already and a restart or a second operator never launches an occurrence twice;
+mark and report exhausted retries; report skipped occurrences; write status with compare-and-swap.
 
 Missed runs: after an outage every missed occurrence still within maximumEventAgeInSeconds is
-launched once (the most recent MAX_CATCH_UP of them), older ones are skipped with a Warning
-Event. Nothing before the schedule existed, or before its startDate, or before the last edit of
-its spec, is backfilled: EventBridge Scheduler does not backfill either.
+launched once (the most recent MAX_CATCH_UP of them); older ones are skipped with a Warning Event.
+Nothing before the schedule existed, before its startDate or before the last edit of its spec is
+backfilled: EventBridge Scheduler does not backfill either.
 
 Deleting a ScheduledTask deletes its tasks (they are owned by it): delete with
 `--cascade=orphan` to keep running ones, as deleting an EventBridge schedule would.
@@ -31,8 +34,8 @@ Deleting a ScheduledTask deletes its tasks (they are owned by it): delete with
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
+import json
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -43,18 +46,22 @@ from typing import Any, TypeVar
 import kopf
 from pydantic import ValidationError
 
+from ecs_operator import metrics
 from ecs_operator.api.meta import API_VERSION
 from ecs_operator.api.scheduledtask import ScheduledTaskSpec, ScheduleState, parse_scheduled_task
 from ecs_operator.kube import objects
-from ecs_operator.kube.errors import AlreadyExists, Conflict, Invalid, KubeError, NotFound
+from ecs_operator.kube.creator import AsyncCreator
+from ecs_operator.kube.errors import Conflict, Invalid, KubeError, NotFound
 from ecs_operator.kube.objects import SCHEDULED_TASKS, TASKS, Obj
 from ecs_operator.lifecycle.observation import format_time, parse_time
 from ecs_operator.reconcile import scheduled as rs
 from ecs_operator.schedules import Schedule, ScheduleExpressionError, occurrence_key
 
 GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
-MAX_SLEEP = 300.0  # re-plan at least this often: a level-triggered safety net, and clock steps
+LEAD = 3.0  # seconds: plan (and open connections) this long before a fire; at the instant, send
+MAX_SLEEP = 300.0  # plan again at least this often: a level-triggered safety net, and clock steps
 EARLY = 0.001  # asyncio may fire a timer a hair early; sleep this much past the due instant
+STATUS_DELAY = (2.0, 8.0)  # after a launch, write status this long later: base + spread per schedule
 ERROR_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 RECENT = timedelta(minutes=10)  # how long a task created here is trusted before the index has it
 T = TypeVar("T")
@@ -62,7 +69,7 @@ T = TypeVar("T")
 # The daemons of this process, by schedule uid: how to wake one, and the generation it planned.
 _WAKERS: dict[str, asyncio.Event] = {}
 _PLANNED: dict[str, int] = {}
-# Kopf's thread pool (FIFO, shared with the sync handlers); daemons are not passed `settings`.
+# Kopf's thread pool, for the blocking calls (daemons are not given `settings`).
 _EXECUTOR: list[Executor] = []
 
 
@@ -77,18 +84,25 @@ def remember_executor(settings: kopf.OperatorSettings, **_: Any) -> None:
     _EXECUTOR[:] = [settings.execution.executor]
 
 
+@kopf.on.cleanup()
+async def close_creator(**_: Any) -> None:
+    await _CREATOR.close()
+
+
 @kopf.index(GROUP, VERSION, "ecstasks", labels={rs.LABEL_SCHEDULE_UID: kopf.PRESENT})
 async def scheduled_task_runs(body: kopf.Body, labels: kopf.Labels, **_: Any) -> dict[str, rs.TaskRun] | None:
-    """The tasks each schedule launched (by schedule uid): the retry state and what exists."""
+    """The tasks each schedule launched, by schedule uid: what exists, and the retry state.
+
+    A task that failed to start may be due for a retry, so its schedule is woken here too: one
+    function per task event instead of an index and an on.event handler.
+    """
     run = rs.task_run(body)
-    return {str(labels[rs.LABEL_SCHEDULE_UID]): run} if run is not None else None
-
-
-@kopf.on.event(GROUP, VERSION, "ecstasks", labels={rs.LABEL_SCHEDULE_UID: kopf.PRESENT})
-async def scheduled_task_run_changed(labels: kopf.Labels, status: kopf.Status, **_: Any) -> None:
-    """A launched task that failed to start may be due for a retry: wake its schedule."""
-    if status.get("lastStatus") == "STOPPED" and status.get("stopCode") == "TaskFailedToStart":
-        _wake(str(labels[rs.LABEL_SCHEDULE_UID]))
+    if run is None:
+        return None
+    uid = str(labels[rs.LABEL_SCHEDULE_UID])
+    if run.failed_to_start:
+        _wake(uid)
+    return {uid: run}
 
 
 @kopf.on.event(GROUP, VERSION, "scheduledtasks")
@@ -99,7 +113,7 @@ async def scheduled_task_changed(uid: str, meta: kopf.Meta, **_: Any) -> None:
         _wake(uid)
 
 
-@kopf.daemon(GROUP, VERSION, "scheduledtasks", cancellation_backoff=5.0, cancellation_timeout=5.0)
+@kopf.daemon(GROUP, VERSION, "scheduledtasks", cancellation_backoff=5.0, cancellation_timeout=30.0)
 async def scheduled_task_daemon(
     body: kopf.Body,
     uid: str,
@@ -137,33 +151,51 @@ class Runner:
         self.wake = asyncio.Event()
         self.generation: int | None = None
         self.parsed: Parsed | str | None = None  # str: why the spec is invalid
+        self.reported: int | None = None  # the generation whose invalid spec was reported
         self.watermark: datetime | None = None  # what this process handled, for self.generation
         self.recent: dict[str, rs.TaskRun] = {}  # created here, not in the index yet
+        self.pending_status: tuple[rs.Outcome, datetime] | None = None
+        self.giving_up: dict[str, asyncio.Task[None]] = {}  # tasks being marked retries-exhausted
+        self.failures = 0  # rounds in a row whose launches met a transient error
+        self.status_writer: asyncio.Task[None] | None = None
 
     async def run(self, stopped: kopf.DaemonStopped) -> None:
         _WAKERS[self.uid] = self.wake
         stop = asyncio.ensure_future(stopped.wait())
         errors = 0
+        at: datetime | None = None  # the instant the next round plans for (None: now)
         try:
             while not stopped:
                 self.wake.clear()
                 try:
-                    delay = await self.round()
+                    wake_at = await self.round(at)
                     errors = 0
                 except (KubeError, OSError) as exc:
-                    delay = ERROR_BACKOFF[min(errors, len(ERROR_BACKOFF) - 1)]
+                    backoff = ERROR_BACKOFF[min(errors, len(ERROR_BACKOFF) - 1)]
                     errors += 1
-                    self.logger.warning(f"scheduled task: {exc}; planning again in {delay:.0f}s")
+                    wake_at = datetime.now(UTC) + timedelta(seconds=backoff)
+                    self.logger.warning(f"scheduled task: {exc}; planning again in {backoff:.0f}s")
                 except Exception:  # a bug must not end the schedule: log it, back off, go on
-                    delay = ERROR_BACKOFF[-1]
+                    wake_at = datetime.now(UTC) + timedelta(seconds=ERROR_BACKOFF[-1])
                     self.logger.exception("scheduled task: unexpected error")
+                at, timeout = None, MAX_SLEEP
+                if wake_at is not None:
+                    until = (wake_at - datetime.now(UTC)).total_seconds()
+                    if until - LEAD <= MAX_SLEEP:
+                        at, timeout = wake_at, max(until - LEAD, 0.0)
                 waiters: set[asyncio.Future[Any]] = {stop, asyncio.ensure_future(self.wake.wait())}
-                timeout = MAX_SLEEP if delay is None else min(max(delay, 0.0) + EARLY, MAX_SLEEP)
-                _, pending = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                done, pending = await asyncio.wait(
+                    waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
                 for waiter in pending - {stop}:
                     waiter.cancel()
+                if done:  # woken early (a change, a failed task): plan at once, for now
+                    at = None
         finally:
             stop.cancel()
+            for task in [self.status_writer, *self.giving_up.values()]:
+                if task is not None:
+                    task.cancel()
             if _WAKERS.get(self.uid) is self.wake:
                 del _WAKERS[self.uid]
                 _PLANNED.pop(self.uid, None)
@@ -175,33 +207,43 @@ class Runner:
 
     # -- one round --------------------------------------------------------------------------------
 
-    async def round(self) -> float | None:
-        """Plan and apply what is due; returns the seconds until the next wake (None: on change)."""
-        obj = objects.plain(self.body)
+    async def round(self, at: datetime | None) -> datetime | None:
+        """Plan what is due at `at` (or now, if later), apply it at that instant; returns when
+        to plan next (None: only on a change)."""
+        obj = snapshot(self.body)
         meta = obj["metadata"]
         if meta.get("deletionTimestamp"):
             return None
         generation = int(meta.get("generation", 1))
         if generation != self.generation:
             self.generation, self.watermark = generation, None
-            self.parsed = parse(obj)
+            self.parsed = parse(objects.plain(self.body))
             _PLANNED[self.uid] = generation
         parsed = self.parsed
         now = datetime.now(UTC)
         if not isinstance(parsed, Parsed):
-            await self.report_invalid(obj, generation, str(parsed), now)
+            self.post_status(rs.Outcome(generation, rs.Ready(False, rs.INVALID, str(parsed))), now)
+            if self.reported != generation:
+                self.reported = generation
+                if (rs.observed_generation(obj["status"]), rs.ready_reason(obj["status"])) != (
+                    generation,
+                    rs.INVALID,
+                ):
+                    kopf.warn(self.body, reason=rs.INVALID, message=str(parsed))
             return None
         if parsed.spec.state is ScheduleState.DISABLED:
             ready = rs.Ready(False, rs.DISABLED, "The schedule is DISABLED: nothing is launched.")
-            await self.write_status(obj, rs.Outcome(generation, ready), now)
+            self.post_status(rs.Outcome(generation, ready), now)
             return None
 
-        status = obj.get("status") or {}
-        mark = rs.watermark(status, generation, now, self.watermark)
-        runs = self.runs()
+        now = max(now, at) if at is not None else now
+        mark = rs.watermark(obj["status"], generation, now, self.watermark)
+        runs = self.runs(now)
         plan = rs.plan_invocations(parsed.schedule, self.uid, parsed.policy, mark, now, runs)
-        launched, failed = await self.launch(obj, parsed, plan.launches, now)
-        for skipped in plan.skipped:
+        launched, errors = await self.launch(obj, parsed, plan.launches, now)
+        self.give_up(obj["metadata"]["namespace"], plan.give_ups)
+        for skipped in plan.skipped:  # decided for good: the watermark passes them in any case
+            metrics.scheduled_runs_missed(meta["namespace"], meta["name"], skipped.count, "skipped")
             more = "+" if skipped.more else ""
             kopf.warn(
                 self.body,
@@ -209,21 +251,31 @@ class Runner:
                 message=f"Skipped {skipped.count}{more} invocation(s) scheduled from "
                 f"{format_time(skipped.first)} to {format_time(skipped.last)}: {skipped.reason}.",
             )
-        if plan.give_ups:
-            await self.give_up(obj, plan.give_ups)
-        if failed:  # not written off: the occurrence stays due and the next round tries again
-            return ERROR_BACKOFF[1]
+        wake_at = plan.wake_at
+        ready_override: rs.Ready | None = None
+        if errors:  # transient (403, 429, 5xx, the network): hold the watermark, back off, report
+            plan = rs.hold(plan, [run.occurrence for run, _ in errors if run.attempt == 1])
+            self.failures += 1
+            backoff = ERROR_BACKOFF[min(self.failures, len(ERROR_BACKOFF)) - 1]
+            retry_at = datetime.now(UTC) + timedelta(seconds=backoff)
+            wake_at = retry_at if wake_at is None else min(wake_at, retry_at)
+            message = f"{len(errors)} task(s) not created, trying again in {backoff:.0f}s: {errors[0][1]}"
+            ready_override = rs.Ready(False, rs.LAUNCH_FAILED, message[:1000])
+            if self.failures == 1:
+                kopf.warn(self.body, reason=rs.LAUNCH_FAILED, message=message[:1000])
+        else:
+            self.failures = 0
         self.watermark = plan.handled_through
-        await self.write_status(obj, self.outcome(generation, parsed, plan, [*runs, *launched], now), now)
-        if plan.wake_at is None:
-            return None
-        return (plan.wake_at - datetime.now(UTC)).total_seconds()
+        outcome = self.outcome(generation, parsed, plan, [*runs, *launched], now, ready_override)
+        delay = STATUS_DELAY[0] + jitter(self.uid, STATUS_DELAY[1]) if launched else 0.0
+        self.post_status(outcome, now, delay)
+        return wake_at
 
-    def runs(self) -> list[rs.TaskRun]:
+    def runs(self, now: datetime) -> list[rs.TaskRun]:
         """The tasks launched so far: the index, and what this process created that it lacks yet."""
         indexed = list(self.index.get(self.uid, ()))
         names = {run.name for run in indexed}
-        horizon = datetime.now(UTC) - RECENT
+        horizon = now - RECENT
         self.recent = {
             name: run
             for name, run in self.recent.items()
@@ -232,15 +284,21 @@ class Runner:
         return indexed + list(self.recent.values())
 
     def outcome(
-        self, generation: int, parsed: Parsed, plan: rs.Plan, runs: Sequence[rs.TaskRun], now: datetime
+        self,
+        generation: int,
+        parsed: Parsed,
+        plan: rs.Plan,
+        runs: Sequence[rs.TaskRun],
+        now: datetime,
+        ready: rs.Ready | None = None,
     ) -> rs.Outcome:
         first_attempts = {r.occurrence for r in runs if r.attempt == 1}
         last = max(first_attempts) if first_attempts else None
         last_run = rs.last_run(last, runs, now) if last is not None else None
-        spec = parsed.spec
-        if plan.next_schedule_time is None:
+        if ready is None and plan.next_schedule_time is None:
             ready = rs.Ready(True, rs.COMPLETED, "The schedule has no further occurrences.")
-        else:
+        elif ready is None:
+            spec = parsed.spec
             zone = spec.schedule_expression_timezone
             ready = rs.Ready(True, rs.SCHEDULED, f"{spec.schedule_expression} in {zone}.")
         return rs.Outcome(generation, ready, plan.next_schedule_time, last, last_run)
@@ -249,9 +307,9 @@ class Runner:
 
     async def launch(
         self, obj: Obj, parsed: Parsed, launches: Sequence[rs.Launch], now: datetime
-    ) -> tuple[list[rs.TaskRun], bool]:
-        """Create the tasks (RunTask); returns those that exist now (created, or found already
-        there), and whether a transient error left some not created."""
+    ) -> tuple[list[rs.TaskRun], list[tuple[rs.TaskRun, str]]]:
+        """Create the tasks (RunTask) at `now`; returns those that exist then (created, or found
+        already there), and those a transient error left not created, with the error."""
         planned = [
             (rs.TaskRun(name, launch.occurrence, index, launch.attempt, False, None, created_at=now), body)
             for launch in launches
@@ -259,62 +317,101 @@ class Runner:
             for body in [task_body(obj, parsed, launch.occurrence, index, launch.attempt, self.uid)]
             for name in [body["metadata"]["name"]]
         ]
+        if not planned:
+            return [], []
+        namespace = obj["metadata"]["namespace"]
+        payloads = [json.dumps(body, separators=(",", ":")).encode() for _, body in planned]
+        if (now - datetime.now(UTC)).total_seconds() > 0:
+            await _CREATOR.warm(len(payloads))
+        if (ahead := (now - datetime.now(UTC)).total_seconds()) > 0:
+            await asyncio.sleep(ahead + EARLY)  # prepared ahead: now is the instant
         results = await asyncio.gather(
-            *(self.call(create_task, body) for _, body in planned), return_exceptions=True
+            *(_CREATOR.create(namespace, payload) for payload in payloads), return_exceptions=True
         )
         launched: list[rs.TaskRun] = []
-        failed = False
+        errors: list[tuple[rs.TaskRun, str]] = []
         for (run, _), result in zip(planned, results, strict=True):
             if isinstance(result, Invalid):  # permanent: report, do not retry forever
-                kopf.warn(self.body, reason="LaunchFailed", message=f"RunTask {run.name}: {result}")
-            elif isinstance(result, BaseException):
+                kopf.warn(self.body, reason=rs.LAUNCH_FAILED, message=f"RunTask {run.name}: {result}")
+            elif isinstance(result, Exception):
                 self.logger.warning(f"RunTask {run.name}: {result}")
-                failed = True
+                errors.append((run, str(result)))
+            elif isinstance(result, BaseException):
+                raise result
             else:
                 launched.append(run)
                 self.recent[run.name] = run
-        return launched, failed
+                if result:  # created now (not found there): the lag of this invocation
+                    invoked = rs.invocation_time(self.uid, run.occurrence, parsed.policy.window_minutes)
+                    metrics.scheduled_task_created(obj["spec"]["cluster"], invoked, run.attempt)
+        return launched, errors
 
-    async def give_up(self, obj: Obj, give_ups: Sequence[rs.GiveUp]) -> None:
-        """Mark each exhausted chain's last task (CAS: one replica wins), then report it once."""
-        namespace = obj["metadata"]["namespace"]
+    def give_up(self, namespace: str, give_ups: Sequence[rs.GiveUp]) -> None:
+        """Report exhausted chains, in the background: nothing but the creates may hold up a
+        round, or the next fire starts late."""
         for give_up in give_ups:
-            run = give_up.last
-            patch = {
-                "metadata": {
-                    "resourceVersion": run.resource_version,
-                    "annotations": {rs.ANNOTATION_RETRIES_EXHAUSTED: "true"},
-                }
+            name = give_up.last.name
+            if name not in self.giving_up:
+                self.giving_up[name] = asyncio.create_task(self.report_give_up(namespace, give_up))
+                self.giving_up[name].add_done_callback(functools.partial(self.gave_up, name))
+
+    def gave_up(self, name: str, _: asyncio.Task[None]) -> None:
+        self.giving_up.pop(name, None)
+
+    async def report_give_up(self, namespace: str, give_up: rs.GiveUp) -> None:
+        """Mark the chain's last task (CAS: one replica wins), then report it: once."""
+        run = give_up.last
+        patch = {
+            "metadata": {
+                "resourceVersion": run.resource_version,
+                "annotations": {rs.ANNOTATION_RETRIES_EXHAUSTED: "true"},
             }
-            try:
-                await self.call(objects.patch, TASKS, run.name, patch, namespace)
-            except (Conflict, NotFound):
-                continue  # changed meanwhile (the next round decides again) or gone
-            reasons = ", ".join(sorted({str(f.get("reason")) for f in run.failures})) or "TaskFailedToStart"
-            kopf.warn(
-                self.body,
-                reason="RetriesExhausted",
-                message=f"Gave up on the invocation scheduled for {format_time(give_up.occurrence)}: "
-                f"task {run.index} failed to start {run.attempt} time(s) ({reasons}); last {run.name}.",
-            )
-
-    async def report_invalid(self, obj: Obj, generation: int, error: str, now: datetime) -> None:
-        status = obj.get("status") or {}
-        reported = rs.observed_generation(status) == generation and any(
-            c.get("reason") == rs.INVALID for c in status.get("conditions") or []
+        }
+        try:
+            await self.call(objects.patch, TASKS, run.name, patch, namespace)
+        except (Conflict, NotFound):
+            return  # changed meanwhile (the next round decides again) or gone
+        except (KubeError, OSError) as exc:
+            self.logger.warning(f"scheduled task: could not mark {run.name}: {exc}")
+            return
+        metrics.scheduled_runs_missed(namespace, self.body.metadata["name"], 1, "retries_exhausted")
+        reasons = ", ".join(sorted({str(f.get("reason")) for f in run.failures})) or "TaskFailedToStart"
+        kopf.warn(
+            self.body,
+            reason="RetriesExhausted",
+            message=f"Gave up on the invocation scheduled for {format_time(give_up.occurrence)}: "
+            f"task {run.index} failed to start {run.attempt} time(s) ({reasons}); last {run.name}.",
         )
-        ready = rs.Ready(False, rs.INVALID, error)
-        await self.write_status(obj, rs.Outcome(generation, ready), now)
-        if not reported:
-            kopf.warn(self.body, reason=rs.INVALID, message=error)
 
-    async def write_status(self, obj: Obj, outcome: rs.Outcome, now: datetime) -> None:
-        meta = obj["metadata"]
+    # -- status -----------------------------------------------------------------------------------
 
-        def compute(current: Obj) -> Obj | None:
-            return rs.status_patch(current, outcome, now)
+    def post_status(self, outcome: rs.Outcome, now: datetime, delay: float = 0.0) -> None:
+        """Write `outcome` after `delay` seconds, in the background; a newer outcome replaces an
+        unwritten one (each is complete: the merge in `status_patch` keeps progress monotonic)."""
+        self.pending_status = (outcome, now)
+        if self.status_writer is None or self.status_writer.done():
+            self.status_writer = asyncio.create_task(self.write_status_later(delay))
 
-        await self.call(objects.update_status, SCHEDULED_TASKS, meta["name"], compute, meta["namespace"], obj)
+    async def write_status_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        while self.pending_status is not None:
+            (outcome, now), self.pending_status = self.pending_status, None
+            meta = self.body.metadata
+
+            def compute(current: Obj, outcome: rs.Outcome = outcome, now: datetime = now) -> Obj | None:
+                return rs.status_patch(current, outcome, now)
+
+            try:
+                await self.call(
+                    objects.update_status,
+                    SCHEDULED_TASKS,
+                    meta["name"],
+                    compute,
+                    meta["namespace"],
+                    snapshot(self.body),
+                )
+            except (KubeError, OSError) as exc:  # the next round writes again
+                self.logger.warning(f"scheduled task: status not written: {exc}")
 
 
 # -- pure helpers of this module ------------------------------------------------------------------
@@ -390,7 +487,14 @@ def task_body(obj: Obj, parsed: Parsed, occurrence: datetime, index: int, attemp
     }
 
 
-def create_task(body: Obj) -> None:
-    """Create the task; one that exists already was launched before (by us, a restart, a peer)."""
-    with contextlib.suppress(AlreadyExists):
-        objects.create(TASKS, body, body["metadata"]["namespace"])
+def snapshot(body: kopf.Body) -> Obj:
+    """The parts of the live body a round reads (shallow: Kopf replaces, never edits, a body)."""
+    return {"metadata": dict(body.metadata), "spec": dict(body.spec), "status": dict(body.status)}
+
+
+def jitter(uid: str, spread: float) -> float:
+    """A stable fraction of `spread` per schedule (spreads the status writes after a fire)."""
+    return int(uid.replace("-", "")[:8] or "0", 16) % 1000 / 1000 * spread
+
+
+_CREATOR = AsyncCreator(f"/apis/{GROUP}/{VERSION}", "ecstasks")

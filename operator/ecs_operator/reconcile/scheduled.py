@@ -9,7 +9,8 @@ buckets, in the manner of a reconciler, and the handler applies them:
 - `skipped`: occurrences never to be launched: too old when first seen (an outage longer than
   `maximumEventAgeInSeconds`), or beyond `MAX_CATCH_UP` (after a long outage only the most recent
   ten occurrences are launched; launching hundreds of a per-minute job at once helps nobody).
-- `give_ups`: task chains whose retries ran out (attempts or event age): reported once.
+- `give_ups`: task chains whose retries ran out (attempts or event age): reported once (none when
+  maximumRetryAttempts is 0: there were no retries to run out).
 - `handled_through`: the new watermark; `next_schedule_time`: the first occurrence not yet
   handled (status.nextScheduleTime); `wake_at`: when something next becomes due.
 
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -271,6 +272,19 @@ def plan_invocations(
     )
 
 
+def hold(plan: Plan, failed: Sequence[datetime]) -> Plan:
+    """The plan's progress when the first launch of the occurrences `failed` did not happen (a
+    transient API error): the watermark stops just before the oldest of them, which stays
+    nextScheduleTime, so the next round launches it again (the names make that safe)."""
+    if not failed:
+        return plan
+    oldest = min(failed)
+    next_time = oldest if plan.next_schedule_time is None else min(oldest, plan.next_schedule_time)
+    return replace(
+        plan, handled_through=min(plan.handled_through, oldest - _TICK), next_schedule_time=next_time
+    )
+
+
 def _count(schedule: Schedule, after: datetime, before: datetime) -> tuple[int, datetime, bool]:
     """How many occurrences lie in (after, before), the last of them, and whether counting stopped."""
     count, last = 0, after
@@ -284,10 +298,16 @@ def _count(schedule: Schedule, after: datetime, before: datetime) -> tuple[int, 
 def _retries(
     uid: str, policy: Policy, now: datetime, by_occurrence: Mapping[datetime, Sequence[TaskRun]]
 ) -> tuple[list[Launch], list[GiveUp], list[datetime]]:
-    """Per task index: retry its latest attempt if that failed to start, when allowed and due."""
+    """Per task index: retry its latest attempt if that failed to start, when allowed and due.
+
+    With maximumRetryAttempts 0 nothing is retried and nothing is reported as exhausted: the
+    failure is in the task's own TaskFailedToStart Event and in status.lastRun.failures.
+    """
     launches: dict[tuple[datetime, int], list[int]] = defaultdict(list)
     give_ups: list[GiveUp] = []
     wakes: list[datetime] = []
+    if policy.maximum_retry_attempts == 0:
+        return [], give_ups, wakes
     max_age = timedelta(seconds=policy.maximum_event_age_seconds)
     for occurrence, runs in sorted(by_occurrence.items()):
         latest: dict[int, TaskRun] = {}
@@ -323,6 +343,7 @@ def _retries(
 
 READY = "Ready"
 SCHEDULED, COMPLETED, DISABLED, INVALID = "Scheduled", "Completed", "Disabled", "InvalidSchedule"
+LAUNCH_FAILED = "LaunchFailed"
 MAX_LAST_RUN_FAILURES = 20
 
 
@@ -342,6 +363,12 @@ def observed_generation(status: Mapping[str, Any]) -> int | None:
     ready = _condition(status, READY)
     value = ready.get("observedGeneration") if ready is not None else None
     return int(value) if value is not None else None
+
+
+def ready_reason(status: Mapping[str, Any]) -> str | None:
+    """The Ready condition's reason, if any."""
+    ready = _condition(status, READY)
+    return str(ready.get("reason")) if ready is not None else None
 
 
 def watermark(
