@@ -4,6 +4,8 @@ lifecycle, through the real API server with KWOK playing the kubelets."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tests.support.cluster import Kube, wait_for
@@ -267,3 +269,40 @@ def test_essential_container_exit_stops_the_task_and_a_sidecar_exit_does_not(
     assert done["stoppedReason"] == "Essential container in task exited"
     web = next(c for c in done["containers"] if c["name"] == "web")
     assert web["exitCode"] == 137
+
+
+def test_a_stopped_task_is_deleted_after_its_retention_period(
+    kube: Kube, cluster: str, namespace: str, operator: OperatorProcess, tmp_path: Path
+) -> None:
+    """ECS keeps a stopped task for a while, then it is gone. An operator with a 15-second
+    retention (ECS_OPERATOR_STOPPED_TASK_RETENTION) deletes it; the task still RUNNING stays."""
+    short = OperatorProcess(
+        operator.kubeconfig, tmp_path / "short.log", env={"ECS_OPERATOR_STOPPED_TASK_RETENTION": "15"}
+    ).start()
+    try:
+        register(kube, namespace)
+        run_task(kube, namespace, "keep", cluster)
+        run_task(kube, namespace, "done", cluster)
+        wait_status(kube, namespace, "done", "RUNNING")
+        kube.kubectl(
+            "patch",
+            "ecstask",
+            "done",
+            "-n",
+            namespace,
+            "--type=merge",
+            "-p",
+            '{"spec":{"desiredStatus":"STOPPED"}}',
+        )
+        stopped_at = datetime.fromisoformat(wait_status(kube, namespace, "done", "STOPPED")["stoppedAt"])
+
+        def gone() -> bool:
+            names = {t["metadata"]["name"] for t in kube.get_json("ecstask", "-n", namespace)["items"]}
+            return "done" not in names
+
+        wait_for(gone, timeout=90, what="the stopped task deleted")
+        assert datetime.now(UTC) - stopped_at >= timedelta(seconds=15)
+        assert wait_status(kube, namespace, "keep", "RUNNING")
+        assert short.alive()
+    finally:
+        short.stop()

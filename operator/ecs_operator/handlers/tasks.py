@@ -16,6 +16,7 @@ same time. The pure parts are in `reconcile.launch`, `reconcile.podspec` and `li
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import time
@@ -294,9 +295,35 @@ def task_pod_changed(body: kopf.Body, type: str, namespace: str | None, **kwargs
     reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))), pod, pod_known=True)
 
 
-@kopf.timer(GROUP, VERSION, "ecstasks", interval=20, idle=10)
+def _stopped(status: kopf.Status, **_: Any) -> bool:
+    return status.get("lastStatus") == "STOPPED"
+
+
+def _not_stopped(status: kopf.Status, **_: Any) -> bool:
+    return status.get("lastStatus") != "STOPPED"
+
+
+@kopf.timer(GROUP, VERSION, "ecstasks", interval=20, idle=10, when=_not_stopped)
 @metrics.counts_errors("EcsTask")
 def task_tick(body: kopf.Body, **kwargs: Any) -> None:
-    """Time-based transitions the events miss: health after 40 s, retention of stopped tasks."""
+    """Time-based transitions the events miss: health after 40 s, a pod that never came."""
     task = objects.plain(body)
     reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))))
+
+
+@kopf.daemon(GROUP, VERSION, "ecstasks", when=_stopped, initial_delay=10, cancellation_timeout=5)
+async def stopped_task_retention(body: kopf.Body, **_: Any) -> None:
+    """A STOPPED task: its claim released once more (the event that stopped it did it first; this
+    covers an API error then), then deleted when its retention period ends.
+
+    Why a sleeping daemon, not the timer: stopped tasks pile up (a per-minute schedule leaves 60 an
+    hour), and a timer per task polled each of them every 20 s; a sleeping asyncio task costs nothing.
+    """
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, finish, objects.plain(body))
+    stopped_at = parse_time(body.status.get("stoppedAt"))
+    if stopped_at is None:
+        return
+    # Kopf cancels the sleep when the operator stops or the task goes.
+    await asyncio.sleep(max(0.0, (stopped_at + RETENTION - tl.now()).total_seconds() + 1))
+    await loop.run_in_executor(None, finish, objects.plain(body))
