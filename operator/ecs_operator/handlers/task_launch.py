@@ -213,14 +213,14 @@ def launch(task: Obj, cluster_instances: list[Obj]) -> Launched:
     effective = resolve_task(task)
     request = _request(task, effective)
     cluster = str(task["spec"]["cluster"])
+    if not _complete(snapshots.merged(cluster_instances, cluster)):
+        # The watch has not caught up (a cluster or instance just registered), or the cluster has
+        # no instances: read them all, before the lock (a burst of tasks reads in parallel).
+        cluster_instances = objects.list_objects(
+            INSTANCES, label_selector=f"ecs-operator.dev/cluster={cluster}"
+        )
     with snapshots.placement_lock(cluster):
-        instances = snapshots.merged(cluster_instances, cluster)
-        if not _complete(instances):
-            # The watch has not caught up (a cluster or instance just registered): read it all.
-            instances = snapshots.merged(
-                objects.list_objects(INSTANCES, label_selector=f"ecs-operator.dev/cluster={cluster}"), cluster
-            )
-        return _launch(task, effective, request, instances)
+        return _launch(task, effective, request, snapshots.merged(cluster_instances, cluster))
 
 
 def _complete(instances: list[Obj]) -> bool:
