@@ -142,6 +142,7 @@ class ControlPlane:
     state_dir: Path
     topology: Path = HERE / "topology.yaml"
     ports: dict[str, int] = field(default_factory=dict)
+    apiserver_extra: list[str] = field(default_factory=list)  # e.g. a benchmark's audit log flags
 
     @property
     def kubeconfig(self) -> Path:
@@ -268,6 +269,7 @@ class ControlPlane:
             "--max-mutating-requests-inflight=1000",
             "--profiling=false",
             "--v=1",
+            *self.apiserver_extra,
         ]
 
     def kcm_args(self) -> list[str]:
