@@ -9,8 +9,6 @@ operator as a subprocess, creates N ScheduledTasks (default 1,000) firing every 
 - the same lag to the microsecond from the API server's audit log (this benchmark's control plane
   logs the creates of EcsTasks): when each create arrived, and when its response was complete (the
   task stored) — the figure the goal is about;
-- the same lag as seen by a watch in this process (milliseconds; an upper bound, since it includes
-  the watch's delivery);
 - missing or duplicated launches (every schedule must launch exactly one task per minute);
 - the operator's CPU (utime + stime from /proc/<pid>/stat) while idle: before the first fire (the
   schedules alone), and between fires (when the stopped tasks of earlier fires exist as well), and
@@ -36,9 +34,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,10 +47,9 @@ sys.path.insert(0, str(ROOT / "operator"))
 sys.path.insert(0, str(ROOT / "hack" / "controlplane"))
 
 import localcp  # noqa: E402
-from kubernetes import watch  # noqa: E402
 
 from ecs_operator.kube import objects  # noqa: E402
-from ecs_operator.kube.client import clients, configure  # noqa: E402
+from ecs_operator.kube.client import configure  # noqa: E402
 from ecs_operator.kube.creator import AsyncCreator  # noqa: E402
 
 NAMESPACE = "sched-bench"
@@ -111,32 +108,6 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-class Watcher(threading.Thread):
-    """Records when each EcsTask's ADDED event reaches this process."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.seen: dict[str, float] = {}
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        api = clients().custom
-        while not self.stop.is_set():
-            stream = watch.Watch().stream(
-                api.list_namespaced_custom_object,
-                "ecs-operator.dev",
-                "v1alpha1",
-                NAMESPACE,
-                "ecstasks",
-                timeout_seconds=60,
-            )
-            for event in stream:
-                if event["type"] == "ADDED":
-                    self.seen.setdefault(event["object"]["metadata"]["name"], time.time())
-                if self.stop.is_set():
-                    return
-
-
 def setup(kubeconfig: Path, count: int, start: datetime) -> None:
     kubectl(kubeconfig, "create", "namespace", NAMESPACE)
     nobody = {"matchLabels": {"bench.ecs-operator.dev/none": "x"}}
@@ -170,36 +141,31 @@ def setup(kubeconfig: Path, count: int, start: datetime) -> None:
         )
 
 
-def floor(kubeconfig: Path, count: int) -> list[float]:
+def floor(kubeconfig: Path, count: int) -> datetime:
     """The API server alone: `count` EcsTasks created at once by the operator's own client
     (AsyncCreator, its connections warmed up by as many creates before, as the operator's are
-    after its first fire), with no operator running; the lag of each creationTimestamp."""
+    after its first fire), with no operator running. Returns the instant the burst started; the
+    audit log has when each create arrived and completed."""
     namespace = f"{NAMESPACE}-floor"
     kubectl(kubeconfig, "create", "namespace", namespace)
     spec = {"cluster": CLUSTER, "taskDefinition": "tiny", "startedBy": "bench"}
     payloads = [
         json.dumps(obj("EcsTask", f"floor-{i:05d}", spec, namespace)).encode() for i in range(2 * count)
     ]
-    start: list[float] = []
+    start: list[datetime] = []
 
     async def run() -> None:
         creator = AsyncCreator("/apis/ecs-operator.dev/v1alpha1", "ecstasks")
         try:
             await asyncio.gather(*(creator.create(namespace, p) for p in payloads[:count]))
             await asyncio.sleep(5)
-            start.append(time.time())
+            start.append(datetime.now(UTC))
             await asyncio.gather(*(creator.create(namespace, p) for p in payloads[count:]))
         finally:
             await creator.close()
 
     asyncio.run(run())
-    begin = datetime.fromtimestamp(start[0], UTC).replace(microsecond=0)
-    lags = []
-    for task in objects.list_objects(objects.TASKS, namespace):
-        if int(task["metadata"]["name"].split("-")[1]) >= count:
-            created = datetime.fromisoformat(task["metadata"]["creationTimestamp"])
-            lags.append((created - begin).total_seconds())
-    return lags
+    return start[0]
 
 
 def ready_count() -> int:
@@ -232,7 +198,6 @@ def main() -> None:
         assert plane.is_running(), f"{args.kubeconfig}: that control plane is not running"
     kubeconfig = plane.kubeconfig
     operator: subprocess.Popen[bytes] | None = None
-    watcher = Watcher()
     try:
         kubectl(kubeconfig, "apply", "--server-side", "--force-conflicts", "-f", str(ROOT / "crds"))
         kubectl(kubeconfig, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
@@ -253,7 +218,6 @@ def main() -> None:
         setup(kubeconfig, args.schedules, first)
         wait(lambda: ready_count() >= args.schedules, "every schedule planned", timeout=600, interval=2)
         planned_in = time.monotonic() - created_at
-        watcher.start()
         if datetime.now(UTC) > first - timedelta(seconds=40):
             raise SystemExit("setup took too long: no idle window before the first fire")
 
@@ -284,12 +248,10 @@ def main() -> None:
             apiserver_per_minute.append(cpu_seconds(apiserver) - a0)
         load_after = Path("/proc/loadavg").read_text().split()[0]
         time.sleep(5)
-        watcher.stop.set()
 
         tasks = objects.list_objects(objects.TASKS, NAMESPACE)
         fires = {first + timedelta(minutes=k) for k in range(args.minutes)}
         lags: list[float] = []
-        watch_lags: list[float] = []
         per_fire_lags: dict[datetime, list[float]] = {fire: [] for fire in fires}
         per_occurrence: Counter[tuple[str, str]] = Counter()
         for task in tasks:
@@ -301,13 +263,18 @@ def main() -> None:
             lag = (datetime.fromisoformat(meta["creationTimestamp"]) - scheduled).total_seconds()
             lags.append(lag)
             per_fire_lags[scheduled].append(lag)
-            if meta["name"] in watcher.seen:
-                watch_lags.append(watcher.seen[meta["name"]] - scheduled.timestamp())
-        audit = audited_lags(state / "audit.log", fires)
+        audit = lags_from(
+            lambda done: fire if (fire := done.replace(second=0, microsecond=0)) in fires else None,
+            audited_creates(state / "audit.log", NAMESPACE),
+        )
         rss = rss_mib(operator.pid)
         os.killpg(operator.pid, signal.SIGTERM)  # the floor is measured without the operator
         operator.wait(timeout=60)
-        floor_lags = floor(kubeconfig, args.schedules)
+        floor_start = floor(kubeconfig, args.schedules)
+        floor_lags = lags_from(
+            lambda done: floor_start if done >= floor_start else None,
+            audited_creates(state / "audit.log", f"{NAMESPACE}-floor"),
+        )
         expected = args.schedules * args.minutes
         duplicated = sum(n - 1 for n in per_occurrence.values() if n > 1)
         missing = expected - len(per_occurrence)
@@ -336,11 +303,11 @@ def main() -> None:
         print(
             f"| lag to the create's arrival, audit log, p50 / p99 / max (ms) | {fmt(audit['received'], 1000)} |"
         )
-        print(f"| lag to the watch event p50 / p99 / max (ms) | {fmt(watch_lags, 1000)} |")
         print(
             f"| floor: the API server alone, {args.schedules:,} EcsTasks created at once by the same "
-            f"client, no operator: creationTimestamp p50 / p99 / max (s) | {fmt(floor_lags, 1)} |"
+            f"client, no operator: response p50 / p99 / max (ms) | {fmt(floor_lags['done'], 1000)} |"
         )
+        print(f"| floor: arrival p50 / p99 / max (ms) | {fmt(floor_lags['received'], 1000)} |")
         print(f"| operator CPU idle, schedules only (% of a core) | {idle_before * 100:.1f} |")
         print(
             f"| operator CPU idle between fires, with stopped tasks (% of a core, median) | "
@@ -351,7 +318,6 @@ def main() -> None:
         apiserver_cpu = statistics.median(apiserver_per_minute)
         print(f"| kube-apiserver CPU per minute of fires (s, median) | {apiserver_cpu:.1f} |")
     finally:
-        watcher.stop.set()
         if operator is not None and operator.poll() is None:
             os.killpg(operator.pid, signal.SIGTERM)
             try:
@@ -383,30 +349,44 @@ omitStages: ["RequestReceived", "ResponseStarted", "Panic"]
 rules:
   - level: Metadata
     verbs: ["create"]
-    namespaces: ["{NAMESPACE}"]
+    namespaces: ["{NAMESPACE}", "{NAMESPACE}-floor"]
     resources: [{{group: "ecs-operator.dev", resources: ["ecstasks"]}}]
   - level: None
 """
 
 
-def audited_lags(path: Path, fires: set[datetime]) -> dict[str, list[float]]:
-    """From the API server's audit log (microseconds, unlike creationTimestamp): for each create
-    of an EcsTask that succeeded within a minute of a fire, when it arrived and when its response
-    was complete (the task stored), minus the scheduled minute."""
-    lags: dict[str, list[float]] = {"received": [], "done": []}
+def audited_creates(path: Path, namespace: str) -> list[tuple[datetime, datetime]]:
+    """From the API server's audit log (microseconds, unlike creationTimestamp): each create of an
+    EcsTask in `namespace` that succeeded, as (arrived, response complete: the task stored)."""
+    creates: list[tuple[datetime, datetime]] = []
     if not path.exists():
-        return lags
+        return creates
     for line in path.read_text().splitlines():
         event = json.loads(line)
-        if event.get("stage") != "ResponseComplete" or (event.get("responseStatus") or {}).get("code") != 201:
-            continue
-        done = datetime.fromisoformat(event["stageTimestamp"])
-        fire = done.replace(second=0, microsecond=0)
-        if fire in fires:
-            lags["done"].append((done - fire).total_seconds())
-            lags["received"].append(
-                (datetime.fromisoformat(event["requestReceivedTimestamp"]) - fire).total_seconds()
+        if (
+            event.get("stage") == "ResponseComplete"
+            and (event.get("responseStatus") or {}).get("code") == 201
+            and (event.get("objectRef") or {}).get("namespace") == namespace
+        ):
+            creates.append(
+                (
+                    datetime.fromisoformat(event["requestReceivedTimestamp"]),
+                    datetime.fromisoformat(event["stageTimestamp"]),
+                )
             )
+    return creates
+
+
+def lags_from(
+    origin: Callable[[datetime], datetime | None], creates: list[tuple[datetime, datetime]]
+) -> dict[str, list[float]]:
+    """Arrival and completion lags of the creates that `origin` maps to an instant they count from."""
+    lags: dict[str, list[float]] = {"received": [], "done": []}
+    for received, done in creates:
+        start = origin(done)
+        if start is not None:
+            lags["received"].append((received - start).total_seconds())
+            lags["done"].append((done - start).total_seconds())
     return lags
 
 
