@@ -369,8 +369,15 @@ class Runner:
         }
         try:
             await self.call(objects.patch, TASKS, run.name, patch, namespace)
-        except (Conflict, NotFound):
-            return  # changed meanwhile (the next round decides again) or gone
+        except NotFound:
+            return
+        except Conflict:
+            # Changed since the index saw it. Its newer event may have arrived while this was in
+            # flight, and then nothing wakes the daemon again: decide again once the index has it.
+            await asyncio.sleep(1.0)
+            self.giving_up.pop(run.name, None)
+            self.wake.set()
+            return
         except (KubeError, OSError) as exc:
             self.logger.warning(f"scheduled task: could not mark {run.name}: {exc}")
             return

@@ -311,19 +311,29 @@ def task_tick(body: kopf.Body, **kwargs: Any) -> None:
     reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))))
 
 
-@kopf.daemon(GROUP, VERSION, "ecstasks", when=_stopped, initial_delay=10, cancellation_timeout=5)
-async def stopped_task_retention(body: kopf.Body, **_: Any) -> None:
+@kopf.daemon(
+    GROUP,
+    VERSION,
+    "ecstasks",
+    when=_stopped,
+    initial_delay=10,
+    cancellation_backoff=10,
+    cancellation_timeout=10,
+)
+async def stopped_task_retention(body: kopf.Body, stopped: kopf.DaemonStopped, **_: Any) -> None:
     """A STOPPED task: its claim released once more (the event that stopped it did it first; this
     covers an API error then), then deleted when its retention period ends.
 
     Why a sleeping daemon, not the timer: stopped tasks pile up (a per-minute schedule leaves 60 an
     hour), and a timer per task polled each of them every 20 s; a sleeping asyncio task costs nothing.
+    It waits on `stopped` rather than being cancelled: a cancelled daemon is a Warning Event.
     """
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, finish, objects.plain(body))
     stopped_at = parse_time(body.status.get("stoppedAt"))
     if stopped_at is None:
         return
-    # Kopf cancels the sleep when the operator stops or the task goes.
-    await asyncio.sleep(max(0.0, (stopped_at + RETENTION - tl.now()).total_seconds() + 1))
+    wait = (stopped_at + RETENTION - tl.now()).total_seconds() + 1
+    if wait > 0 and await stopped.wait(wait):
+        return  # the operator stops, or the task is gone
     await loop.run_in_executor(None, finish, objects.plain(body))
