@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 import tempfile
 import uuid
@@ -42,6 +43,7 @@ def control_plane() -> Iterator[localcp.ControlPlane]:
         yield cp
     finally:
         cp.down()
+        shutil.rmtree(state / "etcd", ignore_errors=True)  # the logs stay, for a failure's post-mortem
 
 
 @pytest.fixture(scope="session")
