@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "hack" / "controlplane"))
 
 import localcp  # noqa: E402
 
-from tests.support.cluster import Kube, wait_for  # noqa: E402
+from tests.support.cluster import Kube, install_crds, wait_for  # noqa: E402
 from tests.support.operator import OperatorProcess  # noqa: E402
 
 
@@ -54,15 +54,7 @@ def kube(control_plane: localcp.ControlPlane) -> Kube:
 @pytest.fixture(scope="session")
 def crds(kube: Kube) -> Kube:
     """The project's CRDs, applied with the real kubectl and Established."""
-    kube.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(ROOT / "crds"))
-    kube.kubectl(
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd",
-        "-l",
-        "app.kubernetes.io/part-of=ecs-operator",
-    )
+    install_crds(kube, ROOT / "crds")
     return kube
 
 

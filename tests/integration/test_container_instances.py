@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cluster import Kube, wait_for
+from tests.support.cluster import Kube, fake_node, wait_for
 from tests.support.operator import OperatorProcess
 
 EC2_NODES = ["worker-a1", "worker-a2", "worker-b1", "worker-b2", "worker-c1", "worker-c2"]
@@ -136,27 +136,7 @@ def test_new_node_registers_and_deleted_node_goes_inactive(
     cluster = f"new-{unique}"
     node = f"extra-{unique}"
     kube.apply(cluster_manifest(cluster, {label: "yes"}))
-    kube.apply(
-        json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Node",
-                "metadata": {
-                    "name": node,
-                    "annotations": {"kwok.x-k8s.io/node": "fake"},
-                    "labels": {
-                        label: "yes",
-                        "topology.kubernetes.io/zone": "zone-c",
-                        "kubernetes.io/os": "linux",
-                    },
-                },
-                "status": {
-                    "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-                    "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-                },
-            }
-        )
-    )
+    kube.apply(fake_node(node, {label: "yes"}))
     try:
         st = wait_for(
             lambda: (s := status_of(kube, cluster, node)).get("agentConnected") and s, what="new node Ready"

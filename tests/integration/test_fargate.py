@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.cluster import Kube, wait_for
-from tests.support.ecs import container, manifest, register
+from tests.support.cluster import Kube, fake_node, wait_for
+from tests.support.ecs import container, manifest, register, task_status, wait_status
 from tests.support.operator import OperatorProcess
 
 FARGATE_NODES = {"fargate-a": "zone-a", "fargate-b": "zone-b"}
@@ -30,18 +30,6 @@ def fargate_size(**extra: Any) -> dict[str, Any]:
         "requiresCompatibilities": ["FARGATE"],
         **extra,
     }
-
-
-def task_status(kube: Kube, namespace: str, name: str) -> dict[str, Any]:
-    return kube.get_json("ecstask", name, "-n", namespace).get("status") or {}
-
-
-def wait_status(kube: Kube, namespace: str, name: str, last: str, timeout: float = 60) -> dict[str, Any]:
-    return wait_for(
-        lambda: (s := task_status(kube, namespace, name)).get("lastStatus") == last and s,
-        timeout=timeout,
-        what=f"task {name} {last}",
-    )
 
 
 def run_task(kube: Kube, namespace: str, name: str, cluster: str, **spec: Any) -> None:
@@ -325,27 +313,7 @@ def test_fargate_tasks_spread_across_availability_zones(kube: Kube, cluster: str
 def retiring_node(kube: Kube, unique: str) -> Iterator[tuple[str, str]]:
     """A Fargate node of its own (the shared ones must not retire): (node name, its capacity label)."""
     node, label = f"fargate-ret-{unique}", f"fargate-{unique}"
-    kube.apply(
-        json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Node",
-                "metadata": {
-                    "name": node,
-                    "annotations": {"kwok.x-k8s.io/node": "fake"},
-                    "labels": {
-                        CAPACITY: label,
-                        "topology.kubernetes.io/zone": "zone-c",
-                        "kubernetes.io/os": "linux",
-                    },
-                },
-                "status": {
-                    "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-                    "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-                },
-            }
-        )
-    )
+    kube.apply(fake_node(node, {CAPACITY: label}))
     yield node, label
     kube.kubectl("delete", "node", node, "--wait=false", check=False)
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.support.cluster import Kube, wait_for
+from tests.support.ecs import manifest
 from tests.support.operator import OperatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,13 +45,6 @@ def kubectl_ecs(kube: Kube, *args: str) -> subprocess.CompletedProcess[str]:
 def ok(res: subprocess.CompletedProcess[str]) -> str:
     assert res.returncode == 0, f"exit {res.returncode}\nstdout:\n{res.stdout}\nstderr:\n{res.stderr}"
     return res.stdout
-
-
-def manifest(kind: str, name: str, spec: dict[str, Any], namespace: str | None = None) -> str:
-    meta: dict[str, Any] = {"name": name, **({"namespace": namespace} if namespace else {})}
-    return json.dumps(
-        {"apiVersion": "ecs-operator.dev/v1alpha1", "kind": kind, "metadata": meta, "spec": spec}
-    )
 
 
 def instances(kube: Kube, cluster: str) -> dict[str, dict[str, Any]]:
@@ -90,6 +84,23 @@ def register(kube: Kube, namespace: str, family: str, memory: int, **extra: Any)
 
 def attribute(status: dict[str, Any], name: str) -> str | None:
     return next((a.get("value") for a in status.get("attributes") or [] if a["name"] == name), None)
+
+
+def set_state(
+    kube: Kube, cluster: str, instance: str, status: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`kubectl ecs update-container-instances-state` for one instance."""
+    return kubectl_ecs(
+        kube,
+        "update-container-instances-state",
+        "--cluster",
+        cluster,
+        "--container-instances",
+        instance,
+        "--status",
+        status,
+        *extra,
+    )
 
 
 def test_the_console_script_is_installed_and_kubectl_finds_it(kube: Kube) -> None:
@@ -186,61 +197,19 @@ def test_put_attributes_reach_the_instance_status(kube: Kube, cluster: str, name
 
 
 def test_draining_and_draining_again_is_refused_with_ecs_message(kube: Kube, cluster: str) -> None:
-    out = ok(
-        kubectl_ecs(
-            kube,
-            "update-container-instances-state",
-            "--cluster",
-            cluster,
-            "--container-instances",
-            "worker-c2",
-            "--status",
-            "DRAINING",
-        )
-    )
+    out = ok(set_state(kube, cluster, "worker-c2", "DRAINING"))
     assert f"{cluster}.worker-c2" in out and "DRAINING" in out
     wait_for(
         lambda: (instances(kube, cluster)["worker-c2"].get("status") or {}).get("status") == "DRAINING",
         what="DRAINING in status",
     )
-    again = kubectl_ecs(
-        kube,
-        "update-container-instances-state",
-        "--cluster",
-        cluster,
-        "--container-instances",
-        "worker-c2",
-        "--status",
-        "DRAINING",
-        "-o",
-        "json",
-    )
+    again = set_state(kube, cluster, "worker-c2", "DRAINING", "-o", "json")
     assert again.returncode == 1
     assert NOT_ACTIVE in again.stderr
     assert json.loads(again.stdout)["failures"][0]["reason"] == NOT_ACTIVE
-    missing = kubectl_ecs(
-        kube,
-        "update-container-instances-state",
-        "--cluster",
-        cluster,
-        "--container-instances",
-        "nope",
-        "--status",
-        "ACTIVE",
-    )
+    missing = set_state(kube, cluster, "nope", "ACTIVE")
     assert missing.returncode == 1 and "MISSING" in missing.stderr
-    ok(
-        kubectl_ecs(
-            kube,
-            "update-container-instances-state",
-            "--cluster",
-            cluster,
-            "--container-instances",
-            "worker-c2",
-            "--status",
-            "ACTIVE",
-        )
-    )
+    ok(set_state(kube, cluster, "worker-c2", "ACTIVE"))
     wait_for(
         lambda: (instances(kube, cluster)["worker-c2"].get("status") or {}).get("status") == "ACTIVE",
         what="ACTIVE again",

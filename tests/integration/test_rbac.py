@@ -21,14 +21,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import localcp  # on sys.path through tests/conftest.py
 import pytest
 import yaml
 
 from tests.integration.test_helm import CHART, Helm
-from tests.support.cluster import Kube, wait_for
+from tests.support.cluster import Kube, install_crds, wait_for
+from tests.support.ecs import manifest, task_status
 from tests.support.operator import OperatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,15 +52,7 @@ def own_plane() -> Iterator[localcp.ControlPlane]:
 def admin(own_plane: localcp.ControlPlane) -> Kube:
     """kubectl as admin on the module's control plane, with the repository's CRDs Established."""
     kube = Kube(own_plane.kubeconfig, localcp.build_binaries())
-    kube.kubectl("apply", "--server-side", "-f", str(ROOT / "crds"))
-    kube.kubectl(
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd",
-        "-l",
-        "app.kubernetes.io/part-of=ecs-operator",
-    )
+    install_crds(kube, ROOT / "crds")
     return kube
 
 
@@ -119,13 +111,6 @@ def token_kubeconfig(admin: Kube, release: Release, path: Path) -> Path:
     return path
 
 
-def manifest(kind: str, name: str, spec: dict[str, Any], namespace: str | None = None) -> str:
-    meta: dict[str, Any] = {"name": name, **({"namespace": namespace} if namespace else {})}
-    return json.dumps(
-        {"apiVersion": "ecs-operator.dev/v1alpha1", "kind": kind, "metadata": meta, "spec": spec}
-    )
-
-
 TASK_DEFINITION = {
     "containerDefinitions": [{"name": "app", "image": "nginx:1.27", "cpu": 128, "memory": 128}]
 }
@@ -165,10 +150,6 @@ def start_operator(kubeconfig: Path, log: Path, started: list[OperatorProcess]) 
 def instances_registered(admin: Kube, cluster: str) -> int:
     items = admin.get_json("ecsci", "-l", f"ecs-operator.dev/cluster={cluster}")["items"]
     return len([i for i in items if (i.get("status") or {}).get("registeredResources")])
-
-
-def task_status(admin: Kube, namespace: str, name: str) -> dict[str, Any]:
-    return admin.get_json("ecstask", name, "-n", namespace).get("status") or {}
 
 
 def test_the_token_has_exactly_the_chart_role(admin: Kube, release: Release, tmp_path: Path) -> None:

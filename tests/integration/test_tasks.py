@@ -9,20 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.cluster import Kube, wait_for
-from tests.support.ecs import container, manifest, register
+from tests.support.ecs import container, manifest, register, task_status, wait_status
 from tests.support.operator import OperatorProcess
-
-
-def task_status(kube: Kube, namespace: str, name: str) -> dict[str, Any]:
-    return kube.get_json("ecstask", name, "-n", namespace).get("status") or {}
-
-
-def wait_status(kube: Kube, namespace: str, name: str, last: str, timeout: float = 60) -> dict[str, Any]:
-    return wait_for(
-        lambda: (s := task_status(kube, namespace, name)).get("lastStatus") == last and s,
-        timeout=timeout,
-        what=f"task {name} {last}",
-    )
 
 
 def run_task(kube: Kube, namespace: str, name: str, cluster: str, **spec: Any) -> None:

@@ -56,3 +56,33 @@ def wait_for(
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
+
+
+def fake_node(name: str, labels: dict[str, str], zone: str = "zone-c") -> str:
+    """A Node manifest KWOK plays the kubelet of (8 CPUs, 32 GiB), with `labels`, in `zone`."""
+    resources = {"cpu": "8", "memory": "32Gi", "pods": "110"}
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {
+                "name": name,
+                "annotations": {"kwok.x-k8s.io/node": "fake"},
+                "labels": {**labels, "topology.kubernetes.io/zone": zone, "kubernetes.io/os": "linux"},
+            },
+            "status": {"allocatable": resources, "capacity": dict(resources)},
+        }
+    )
+
+
+def install_crds(kube: Kube, crds: Path) -> None:
+    """The project's CRDs applied with the real kubectl (server-side), and waited for Established."""
+    kube.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(crds))
+    kube.kubectl(
+        "wait",
+        "--for=condition=Established",
+        "--timeout=60s",
+        "crd",
+        "-l",
+        "app.kubernetes.io/part-of=ecs-operator",
+    )

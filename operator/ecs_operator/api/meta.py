@@ -73,6 +73,16 @@ def plain(value: Any) -> Any:
     return value
 
 
+def owner_reference(kind: str, name: str, uid: str, *, controller: bool = True) -> dict[str, Any]:
+    """An ownerReference to one of our objects: garbage collection deletes the owned object with
+    it. blockOwnerDeletion is False: deleting an owner never waits on what it owns (and needs no
+    permission on the owner's finalizers)."""
+    reference: dict[str, Any] = {"apiVersion": API_VERSION, "kind": kind, "name": name, "uid": uid}
+    if controller:
+        reference["controller"] = True
+    return {**reference, "blockOwnerDeletion": False}
+
+
 def to_wire(model: BaseModel, *, exclude_unset: bool = False) -> dict[str, Any]:
     """The JSON-ready camelCase dict of a model, without None fields (absent on the wire)."""
     return model.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_unset=exclude_unset)

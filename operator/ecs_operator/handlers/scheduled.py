@@ -47,7 +47,7 @@ import kopf
 from pydantic import ValidationError
 
 from ecs_operator import metrics
-from ecs_operator.api.meta import API_VERSION
+from ecs_operator.api.meta import API_VERSION, owner_reference
 from ecs_operator.api.scheduledtask import ScheduledTaskSpec, ScheduleState, parse_scheduled_task
 from ecs_operator.kube import objects
 from ecs_operator.kube.creator import AsyncCreator
@@ -480,15 +480,7 @@ def task_body(obj: Obj, parsed: Parsed, occurrence: datetime, index: int, attemp
                 rs.ANNOTATION_INDEX: str(index),
                 rs.ANNOTATION_ATTEMPT: str(attempt),
             },
-            "ownerReferences": [
-                {
-                    "apiVersion": API_VERSION,
-                    "kind": "ScheduledTask",
-                    "name": meta["name"],
-                    "uid": uid,
-                    "controller": True,
-                }
-            ],
+            "ownerReferences": [owner_reference("ScheduledTask", meta["name"], uid)],
         },
         "spec": spec,
     }

@@ -25,6 +25,7 @@ import kopf
 
 from ecs_operator import metrics
 from ecs_operator.api import EcsService, EcsTask, to_wire
+from ecs_operator.api.meta import owner_reference
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.handlers.tasks import write_status as write_task_status
 from ecs_operator.kube import load_balancers as klb
@@ -138,16 +139,7 @@ def _start(service: Obj, start: Any) -> None:
             "name": start.name,
             "namespace": meta["namespace"],
             "labels": {SERVICE_LABEL: meta["name"]},
-            "ownerReferences": [
-                {
-                    "apiVersion": f"{GROUP}/{VERSION}",
-                    "kind": "EcsService",
-                    "name": meta["name"],
-                    "uid": meta["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": False,
-                }
-            ],
+            "ownerReferences": [owner_reference("EcsService", meta["name"], meta["uid"])],
         },
         "spec": task_spec,
     }

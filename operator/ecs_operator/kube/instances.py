@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from ecs_operator.api.meta import owner_reference
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, NotFound
-from ecs_operator.kube.objects import CLUSTERS, INSTANCES, Obj
+from ecs_operator.kube.objects import INSTANCES, Obj
 from ecs_operator.reconcile.instances import changed, desired_instance_status, foreign_usage, instance_name
 
 
@@ -63,15 +64,7 @@ def _create(cluster: str, cluster_uid: str, node_name: str) -> Obj:
             "name": instance_name(cluster, node_name),
             "labels": {"ecs-operator.dev/cluster": cluster, "ecs-operator.dev/node": node_name},
             # Deleting the cluster deletes its instances (Kubernetes garbage collection).
-            "ownerReferences": [
-                {
-                    "apiVersion": f"{CLUSTERS.group}/{CLUSTERS.version}",
-                    "kind": "EcsCluster",
-                    "name": cluster,
-                    "uid": cluster_uid,
-                    "blockOwnerDeletion": False,
-                }
-            ],
+            "ownerReferences": [owner_reference("EcsCluster", cluster, cluster_uid, controller=False)],
         },
         "spec": {"cluster": cluster, "nodeName": node_name, "status": "ACTIVE"},
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
+from ecs_operator.api.meta import owner_reference
 from ecs_operator.kube.client import clients
 from ecs_operator.kube.errors import AlreadyExists, map_api_errors
 from ecs_operator.reconcile.taskdefs import revision_object_name, snapshot_of, spec_hash
@@ -47,14 +48,7 @@ def store_revision(namespace: str, family: str, revision: int, spec: Obj, owner_
         "metadata": {
             "name": revision_object_name(family, revision),
             "labels": {"ecs-operator.dev/family": family, "ecs-operator.dev/revision": str(revision)},
-            "ownerReferences": [
-                {
-                    "apiVersion": "ecs-operator.dev/v1alpha1",
-                    "kind": "EcsTaskDefinition",
-                    "name": family,
-                    "uid": owner_uid,
-                }
-            ],
+            "ownerReferences": [owner_reference("EcsTaskDefinition", family, owner_uid, controller=False)],
         },
         "data": {SPEC_KEY: json.dumps(snapshot_of(spec), sort_keys=True), HASH_KEY: digest},
     }

@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ecs_operator.api.meta import owner_reference
 from ecs_operator.api.units import mib_to_memory_quantity
 from ecs_operator.reconcile.fargate import container_sizes, cpu_quantity
 from ecs_operator.reconcile.instances import MANAGED_LABEL
@@ -161,16 +162,7 @@ def network_policy(
             "name": name,
             "namespace": namespace,
             "labels": {MANAGED_LABEL: task_uid},
-            "ownerReferences": [
-                {
-                    "apiVersion": "ecs-operator.dev/v1alpha1",
-                    "kind": "EcsTask",
-                    "name": task_name,
-                    "uid": task_uid,
-                    "controller": True,
-                    "blockOwnerDeletion": False,
-                }
-            ],
+            "ownerReferences": [owner_reference("EcsTask", task_name, task_uid)],
         },
         "spec": {
             "podSelector": {"matchLabels": {MANAGED_LABEL: task_uid}},

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ecs_operator.api.meta import owner_reference
+
 SERVICE_LABEL = "ecs-operator.dev/service"
 TARGET_LABEL = "ecs-operator.dev/target"
 REGISTERED = "registered"
@@ -64,16 +66,7 @@ def service_manifest(service: Mapping[str, Any]) -> dict[str, Any] | None:
             "name": meta["name"],
             "namespace": meta["namespace"],
             "labels": {SERVICE_LABEL: meta["name"]},
-            "ownerReferences": [
-                {
-                    "apiVersion": "ecs-operator.dev/v1alpha1",
-                    "kind": "EcsService",
-                    "name": meta["name"],
-                    "uid": meta["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": False,
-                }
-            ],
+            "ownerReferences": [owner_reference("EcsService", meta["name"], meta["uid"])],
         },
         "spec": {"selector": {SERVICE_LABEL: meta["name"], TARGET_LABEL: REGISTERED}, "ports": ports},
     }

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ecs_operator.api.meta import owner_reference
 from ecs_operator.api.units import mib_to_memory_quantity, units_to_cpu_quantity
 from ecs_operator.reconcile.instances import MANAGED_LABEL
 from ecs_operator.reconcile.isolation import FargateSettings, isolate, user_ids
@@ -216,16 +217,7 @@ def build_pod(
                 f"{LABEL_PREFIX}/group": group,
                 f"{LABEL_PREFIX}/task-definition": task.reference,
             },
-            "ownerReferences": [
-                {
-                    "apiVersion": "ecs-operator.dev/v1alpha1",
-                    "kind": "EcsTask",
-                    "name": task_name,
-                    "uid": task_uid,
-                    "controller": True,
-                    "blockOwnerDeletion": False,
-                }
-            ],
+            "ownerReferences": [owner_reference("EcsTask", task_name, task_uid)],
         },
         "spec": pod_spec,
     }
