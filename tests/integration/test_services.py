@@ -57,9 +57,29 @@ def test_replica_service_reaches_desired_count_spread_across_zones(
     kube.kubectl(
         "patch", "ecsservice", "web", "-n", namespace, "--type=merge", "-p", '{"spec":{"desiredCount":2}}'
     )
-    wait_for(lambda: len(running(kube, namespace, "web")) == 2, timeout=90, what="2 running")
-    stopped = [t for t in service_tasks(kube, namespace, "web") if t["status"].get("lastStatus") == "STOPPED"]
-    assert stopped and all(t["status"]["stopCode"] == "ServiceSchedulerInitiated" for t in stopped)
+    kept = wait_for(
+        lambda: (r := running(kube, namespace, "web")) and len(r) == 2 and r, timeout=90, what="2 running"
+    )
+    # The RUNNING count falls as soon as the scheduler marks the scaled-in tasks desired STOPPED;
+    # their pods then take a moment to stop. Wait for every other task to be STOPPED.
+    kept_names = {t["metadata"]["name"] for t in kept}
+    stopped = wait_for(
+        lambda: (
+            (
+                others := [
+                    t
+                    for t in service_tasks(kube, namespace, "web")
+                    if t["metadata"]["name"] not in kept_names
+                ]
+            )
+            and all((t.get("status") or {}).get("lastStatus") == "STOPPED" for t in others)
+            and others
+        ),
+        timeout=90,
+        what="the scaled-in tasks STOPPED",
+    )
+    assert len(stopped) == 3
+    assert all(t["status"]["stopCode"] == "ServiceSchedulerInitiated" for t in stopped)
 
 
 def test_a_stopped_task_is_replaced(kube: Kube, cluster: str, namespace: str) -> None:

@@ -2,7 +2,10 @@
 
 A 409 becomes `Conflict` (re-read and retry: the optimistic-concurrency protocol of
 architecture.md §2), a 404 `NotFound`, a 422/400 `Invalid` (a permanent error to report),
-everything else `KubeError`.
+everything else `KubeError`. A request that got no answer (a read timeout, a reset connection:
+urllib3's errors, which the official client lets through) is `KubeError` with status 0, so a
+caller that handles API errors handles those too: a write that timed out may or may not have
+been applied, and only a re-read can tell.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,6 +54,8 @@ def map_api_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except ApiException as exc:
             raise translate(exc) from exc
+        except HTTPError as exc:  # no response: timeout, reset, refused
+            raise KubeError(f"no answer from the API server: {exc!r}"[:2000], 0) from exc
 
     return wrapper
 

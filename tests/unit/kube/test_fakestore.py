@@ -142,27 +142,28 @@ def test_list_filters_by_namespace_and_labels(store: FakeStore, world: World) ->
 
 
 @pytest.mark.parametrize(
-    ("answer", "raised"),
+    ("answer", "raised", "cause"),
     [
-        (409, Conflict),
-        (410, KubeError),
-        (500, KubeError),
-        (503, KubeError),
-        ("timeout", ReadTimeoutError),
-        ("reset", ProtocolError),
+        (409, Conflict, ApiException),
+        (410, KubeError, ApiException),
+        (500, KubeError, ApiException),
+        (503, KubeError, ApiException),
+        ("timeout", KubeError, ReadTimeoutError),
+        ("reset", KubeError, ProtocolError),
     ],
     ids=["409", "410", "500", "503", "timeout", "reset"],
 )
 def test_a_fault_answers_only_the_nth_matching_call(
-    store: FakeStore, world: World, answer: Any, raised: type[Exception]
+    store: FakeStore, world: World, answer: Any, raised: type[Exception], cause: type[Exception]
 ) -> None:
     world.task("t")
     world.task("u")
     store.fail(answer, "get", "t", at=2)
     objects.get(TASKS, "t", NAMESPACE)
     objects.get(TASKS, "u", NAMESPACE)  # another object: not counted
-    with pytest.raises(raised):
+    with pytest.raises(raised) as caught:
         objects.get(TASKS, "t", NAMESPACE)
+    assert isinstance(caught.value.__cause__, cause)  # what the official client would have raised
     objects.get(TASKS, "t", NAMESPACE)
     assert [c.outcome for c in store.log("get", "t")] == ["ok", answer, "ok"]
 
@@ -180,8 +181,9 @@ def test_a_fault_without_end_answers_every_call_from_at(store: FakeStore, world:
 def test_an_applied_fault_writes_then_loses_the_answer(store: FakeStore, world: World) -> None:
     rv = world.task("t")["metadata"]["resourceVersion"]
     store.fail("timeout", "patch_status", "t", applied=True)
-    with pytest.raises(ReadTimeoutError):
+    with pytest.raises(KubeError) as caught:
         objects.patch_status(TASKS, "t", {"lastStatus": "PENDING"}, rv, NAMESPACE)
+    assert caught.value.status == 0 and isinstance(caught.value.__cause__, ReadTimeoutError)
     assert world.get("ecstasks", "t")["status"] == {"lastStatus": "PENDING"}
 
 
