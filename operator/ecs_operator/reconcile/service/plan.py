@@ -129,10 +129,18 @@ def _plan(
 
     starts: list[TaskStart] = []
     if primary is not None:
-        for n, instance in enumerate(buckets.starts, start=state.tasks_started + 1):
-            name = task_name(ctx.name, ctx.uid, n)
+        # A name already taken by one of the service's tasks was used by a plan whose status write
+        # was lost (a 409, a 5xx, a crash after the creates): skip it, or this start would meet
+        # AlreadyExists and start nothing. Replicas planning from the same tasks still agree.
+        taken = {t.name for t in ctx.tasks}
+        counter = state.tasks_started
+        for instance in buckets.starts:
+            counter += 1
+            while task_name(ctx.name, ctx.uid, counter) in taken:
+                counter += 1
+            name = task_name(ctx.name, ctx.uid, counter)
             starts.append(TaskStart(name, primary.id, primary.task_definition, ctx.group, instance))
-        state = replace(state, tasks_started=state.tasks_started + len(starts))
+        state = replace(state, tasks_started=counter)
 
     healthy_primary = sum(1 for t in ctx.tasks if gates.of_primary(t) and t.healthy(now))
     quiet = not starts and not buckets.stops and not ctx.deleting

@@ -158,3 +158,16 @@ def test_the_status_written_back_is_read_the_same() -> None:
     plan = run(svc, [], "web:1")
     again = run(after(svc, plan), [], "web:1", state=plan.state)
     assert [d.id for d in again.status.deployments] == [d.id for d in plan.status.deployments]
+
+
+def test_names_taken_by_the_services_tasks_are_skipped() -> None:
+    """A plan whose status write was lost (409, 5xx, crash) created tasks 1 and 2 without counting
+    them; the next plan must not start under those names (AlreadyExists would start nothing)."""
+    from dataclasses import replace
+
+    first = run(MakeService().desired(2).build(), [], "web:1")
+    lost = replace(first.state, tasks_started=0)
+    tasks = [MakeTask(task_name("web", UID, n)).of(first_id(), "web:1").pending().build() for n in (1, 2)]
+    plan = run(after(MakeService().desired(4).build(), first), tasks, "web:1", state=lost)
+    assert [s.name for s in plan.starts] == [task_name("web", UID, 3), task_name("web", UID, 4)]
+    assert plan.state.tasks_started == 4
