@@ -165,14 +165,12 @@ def _settled(
             "STOPPED" if "STOPPED" in (spec.get("desiredStatus"), status.get("desiredStatus")) else "RUNNING"
         )
         last = status.get("lastStatus")
-        if (
-            wanted == "RUNNING"
-            and last != "RUNNING"
-            and not (last == "STOPPED" and status.get("stoppedReason"))
-        ):
+        if wanted == "RUNNING" and last not in ("RUNNING", "STOPPED"):
             out.append(Violation("I3", _name(task), f"wanted RUNNING, is {last or 'unset'}"))
         if wanted == "STOPPED" and last != "STOPPED":
             out.append(Violation("I3", _name(task), f"stop requested, is {last or 'unset'}"))
+        if last == "STOPPED" and not status.get("stoppedReason"):
+            out.append(Violation("I3", _name(task), "STOPPED without a reason"))
     for obj in [*instances, *tasks]:
         if (obj.get("metadata") or {}).get("deletionTimestamp"):
             out.append(Violation("I7", _name(obj), "still deleting"))

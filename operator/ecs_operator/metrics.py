@@ -30,6 +30,12 @@ and never fails a handler (`counts_errors` re-raises the handler's own exception
 |                                  |           |                         | (no_longer_fits; conflicts: every |
 |                                  |           |                         | attempt lost): the scheduler      |
 |                                  |           |                         | plans again                       |
+| placement_races_lost_total       | counter   | cluster                 | a claim committed, but a peer had |
+|                                  |           |                         | recorded the task's placement     |
+|                                  |           |                         | first (or it stopped): the claim  |
+|                                  |           |                         | was rolled back                   |
+| orphan_claims_released_total     | counter   | cluster, reason         | claims the sweep released: task   |
+|                                  |           |                         | gone, stopped, placed elsewhere   |
 | tasks                            | gauge     | cluster, last_status    | EcsTasks by status.lastStatus     |
 |                                  |           |                         | (NONE: not placed yet)            |
 | service_desired_tasks            | gauge     | SVC                     | status.desiredCount (DAEMON: one  |
@@ -143,6 +149,18 @@ CLAIM_RETRIES = Counter(
 CLAIM_REPLANS = Counter(
     "ecs_operator_claim_replans_total",
     "Commits given up; the scheduler plans again.",
+    ["cluster", "reason"],
+    registry=REGISTRY,
+)
+PLACEMENT_RACES_LOST = Counter(
+    "ecs_operator_placement_races_lost_total",
+    "Claims rolled back: a peer recorded the task's placement first.",
+    ["cluster"],
+    registry=REGISTRY,
+)
+ORPHAN_CLAIMS = Counter(
+    "ecs_operator_orphan_claims_released_total",
+    "Claims released by the sweep, by why the task no longer wants them.",
     ["cluster", "reason"],
     registry=REGISTRY,
 )
@@ -278,6 +296,18 @@ class ClaimWrite:
 
 
 @_safe
+@_safe
+def placement_race_lost(cluster: str) -> None:
+    """This process committed a claim but lost the task's compare-and-swap; it rolled back."""
+    _count(PLACEMENT_RACES_LOST, cluster)
+
+
+@_safe
+def orphan_claim_released(cluster: str, reason: str) -> None:
+    """The sweep released a claim (`reason`: `reconcile.ledger.Verdict`)."""
+    _count(ORPHAN_CLAIMS, cluster, reason)
+
+
 def _count(counter: Counter, *labels: str) -> None:
     counter.labels(*labels).inc()
 

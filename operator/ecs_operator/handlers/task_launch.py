@@ -1,11 +1,12 @@
 """RunTask and StartTask: place a task, commit its claim, then create its pod.
 
-The order is the protocol of architecture.md §2: plan on a snapshot (the watch cache of the
-cluster's container instances), commit the claim with the instance's resourceVersion (409:
-re-read that instance and re-check the fit, bounded), and only then record the placement in the
-task's status and create the pod. Every step is idempotent, so a crash between two steps is
-repaired by the next event: a committed claim is found again by the task's uid and adopted, and
-the pod's name is derived from that uid.
+The order is the protocol of architecture.md §2 and `reconcile.ledger`: plan on a snapshot (the
+watch cache of the cluster's container instances), commit the claim with the instance's
+resourceVersion (409: re-read that instance and re-check the fit, bounded), then record the
+placement on the task with the task's resourceVersion (`record_placement`: never over a placement
+someone else recorded; the loser releases its claim), and only then create the pod. Every step is
+idempotent, so a crash between two steps is repaired by the next event: a committed claim is found
+again by the task's uid and adopted, and the pod's name is derived from that uid.
 
 A FARGATE task is checked against Fargate's rules before placement (`reconcile.launch.task_request`
 raises `FargateIncompatible` with ECS's message), and lands only on Fargate instances; before its
@@ -40,6 +41,7 @@ from ecs_operator.placement import (
 )
 from ecs_operator.reconcile.isolation import FargateSettings, network_policy
 from ecs_operator.reconcile.launch import EffectiveTask, effective_task, task_request
+from ecs_operator.reconcile.ledger import Taken, claims_of, placement_patch
 from ecs_operator.reconcile.podspec import build_pod, pod_name
 from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref, resolve
 
@@ -62,11 +64,22 @@ class LaunchFailed(Exception):
         self.failures = failures
 
 
+class PlacedElsewhere(Exception):
+    """Another scheduler recorded the task's placement first, or the task stopped meanwhile."""
+
+    def __init__(self, taken: Taken) -> None:
+        super().__init__(f"placed on {taken.instance}" if not taken.stopped else "stopped")
+        self.taken = taken
+
+
 @dataclass(frozen=True)
 class Launched:
+    """A committed (or adopted) claim; `others`: instances holding further claims of the task."""
+
     instance: Obj
     claim: dict[str, Any]
     task: EffectiveTask
+    others: tuple[str, ...] = ()
 
 
 def now() -> datetime:
@@ -172,14 +185,6 @@ def _request(task: Obj, effective: EffectiveTask) -> TaskRequest:
         raise LaunchFailed(f"TaskFailedToStart: {exc}", [{"reason": "INVALID", "detail": str(exc)}]) from exc
 
 
-def _existing_claim(instances: list[Obj], uid: str) -> tuple[Obj, dict[str, Any]] | None:
-    for inst in instances:
-        for claim in (inst.get("status") or {}).get("claims") or []:
-            if claim.get("taskUid") == uid:
-                return inst, claim
-    return None
-
-
 def _choose(
     snapshot: ClusterSnapshot, request: TaskRequest, target: str | None, rng: random.Random
 ) -> tuple[str, Claim]:
@@ -230,26 +235,19 @@ def _complete(instances: list[Obj]) -> bool:
 
 def _launch(task: Obj, effective: EffectiveTask, request: TaskRequest, instances: list[Obj]) -> Launched:
     meta, spec = task["metadata"], task["spec"]
-    adopted = _existing_claim(instances, meta["uid"])
-    if adopted is not None:
-        return Launched(adopted[0], adopted[1], effective)
+    held = claims_of(instances, meta["uid"])
+    if held:  # a crash (or a peer) committed a claim and did not record it: adopt the first
+        name, claim = held[0]
+        inst = next(i for i in instances if i["metadata"]["name"] == name)
+        return Launched(inst, claim, effective, tuple(n for n, _ in held[1:]))
     rng = random.Random(meta["uid"])  # deterministic per task: replicas and retries agree
     target = spec.get("containerInstance")
     for _ in range(PLAN_ROUNDS):
         snapshot = snapshot_from_objects(instances, cluster=spec["cluster"])
         name, chosen = _choose(snapshot, request, target, rng)
-        claim = {**chosen.to_object(), "taskUid": meta["uid"], "task": f"{meta['namespace']}/{meta['name']}"}
-
-        def recheck(obj: Obj, name: str = name) -> str | None:
-            fresh = snapshot_from_objects([obj], cluster=spec["cluster"])
-            verdict = check(fresh, request, name)
-            return None if verdict.feasible else str(verdict.rejection)
-
         current = next(i for i in instances if i["metadata"]["name"] == name)
         try:
-            committed = claims.commit(name, claim, recheck, current=current)
-            snapshots.remember(committed)  # the next placement in this process must see this claim
-            return Launched(committed, claim, effective)
+            return _commit(task, effective, request, current, chosen)
         except (claims.NoLongerFits, Conflict):
             instances = objects.list_objects(
                 INSTANCES, label_selector=f"ecs-operator.dev/cluster={spec['cluster']}"
@@ -257,6 +255,60 @@ def _launch(task: Obj, effective: EffectiveTask, request: TaskRequest, instances
             for fresh in instances:
                 snapshots.remember(fresh)
     raise Conflict(f"could not commit a claim for {meta['name']} after {PLAN_ROUNDS} plans", 409)
+
+
+def _commit(
+    task: Obj, effective: EffectiveTask, request: TaskRequest, current: Obj, chosen: Claim
+) -> Launched:
+    """Commit `chosen` on the instance `current` (CAS; 409 re-checks the fit on the fresh copy)."""
+    meta, cluster = task["metadata"], task["spec"]["cluster"]
+    name = current["metadata"]["name"]
+    claim = {**chosen.to_object(), "taskUid": meta["uid"], "task": f"{meta['namespace']}/{meta['name']}"}
+
+    def recheck(obj: Obj) -> str | None:
+        verdict = check(snapshot_from_objects([obj], cluster=cluster), request, name)
+        return None if verdict.feasible else str(verdict.rejection)
+
+    committed = claims.commit(name, claim, recheck, current=current)
+    snapshots.remember(committed)  # the next placement in this process must see this claim
+    return Launched(committed, claim, effective)
+
+
+def recommit(task: Obj, inst: Obj) -> Launched:
+    """Commit again the claim of a task placed on `inst` whose claim is missing from the ledger.
+
+    `LaunchFailed` when it no longer fits there: the task cannot start uncounted.
+    """
+    effective = placed_task(task)
+    request = _request(task, effective)
+    snapshot = snapshot_from_objects([inst], cluster=task["spec"]["cluster"])
+    _, chosen = _choose(snapshot, request, inst["metadata"]["name"], random.Random(task["metadata"]["uid"]))
+    try:
+        return _commit(task, effective, request, inst, chosen)
+    except claims.NoLongerFits as exc:
+        raise LaunchFailed(
+            f"TaskFailedToStart: {exc.reason}", [{"arn": exc.instance, "reason": exc.reason}]
+        ) from exc
+
+
+def record_placement(task: Obj, fields: dict[str, Any]) -> Obj:
+    """Write the placement (`fields`, with containerInstance) by compare-and-swap on the task.
+
+    A 409 re-reads the task and decides again (`reconcile.ledger.placement_patch`): a write that
+    changed something else is retried, a placement recorded by someone else is never overwritten
+    (`PlacedElsewhere`; the caller releases its own claim).
+    """
+
+    def compute(obj: Obj) -> Obj | None:
+        decision = placement_patch(obj.get("status") or {}, fields)
+        if isinstance(decision, Taken):
+            raise PlacedElsewhere(decision)
+        return decision or None
+
+    meta = task["metadata"]
+    written = objects.update_status(TASKS, meta["name"], compute, namespace=meta["namespace"], current=task)
+    assert written is not None
+    return written
 
 
 def fargate_settings(cluster: str) -> FargateSettings:

@@ -26,6 +26,7 @@ from typing import Any, cast
 import kopf
 
 from ecs_operator import metrics
+from ecs_operator.crashpoints import crashpoint
 from ecs_operator.handlers import snapshots
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.kube import claims, objects, pods
@@ -43,6 +44,7 @@ from ecs_operator.lifecycle import (
 )
 from ecs_operator.lifecycle.observation import parse_time
 from ecs_operator.reconcile.instances import MANAGED_LABEL
+from ecs_operator.reconcile.ledger import claims_of
 
 GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
 RETENTION = timedelta(seconds=int(os.environ.get("ECS_OPERATOR_STOPPED_TASK_RETENTION", "3600")))
@@ -61,14 +63,22 @@ async def instance_metrics(body: kopf.Body, type: str, **_: Any) -> None:
     metrics.observe_instance(body, deleted=type == "DELETED")
 
 
-def write_status(task: Obj, fields: dict[str, Any]) -> Obj | None:
-    """Merge `fields` into the task's status with CAS; skip when nothing would change."""
+def write_status(task: Obj, fields: dict[str, Any], *, unplaced: bool = False) -> Obj | None:
+    """Merge `fields` into the task's status with CAS; skip when nothing would change.
+
+    Never moves a placement: `containerInstance` is written only by `task_launch.record_placement`.
+    With `unplaced`, nothing is written once the task names an instance (a peer placed it while
+    this decision was made from an unplaced copy; the next pass decides again).
+    """
+    assert "containerInstance" not in fields, "placements are recorded by record_placement only"
     meta = task["metadata"]
 
     def compute(obj: Obj) -> Obj | None:
         current = obj.get("status") or {}
         if current.get("lastStatus") == "STOPPED" and fields.get("lastStatus") not in (None, "STOPPED"):
             return None  # a STOPPED task never comes back
+        if unplaced and current.get("containerInstance"):
+            return None
         diff = {k: v for k, v in fields.items() if current.get(k) != v}
         return diff or None
 
@@ -76,6 +86,7 @@ def write_status(task: Obj, fields: dict[str, Any]) -> Obj | None:
 
 
 def fail(task: Obj, error: tl.LaunchFailed) -> None:
+    """TaskFailedToStart, unless a peer placed the task meanwhile."""
     moment = tl.stamp(tl.now())
     status = task.get("status") or {}
     write_status(
@@ -90,6 +101,7 @@ def fail(task: Obj, error: tl.LaunchFailed) -> None:
             "stoppingAt": moment,
             "stoppedAt": moment,
         },
+        unplaced=True,
     )
     kopf.warn(cast(kopf.Body, task), reason="TaskFailedToStart", message=f"{error.reason}: {error.failures}")
 
@@ -131,11 +143,14 @@ def _launch_when_registered(task: Obj, instances: list[Obj]) -> tl.Launched | No
 
 
 def place_and_start(task: Obj, instances: list[Obj]) -> None:
+    """Claim, record the placement by CAS on the task, then create the pod (`reconcile.ledger`)."""
     meta = task["metadata"]
     launched = _launch_when_registered(task, instances)
     if launched is None:
         return
+    crashpoint("after-claim")
     inst = launched.instance
+    name = inst["metadata"]["name"]
     zone = next(
         (
             a.get("value")
@@ -150,35 +165,52 @@ def place_and_start(task: Obj, instances: list[Obj]) -> None:
         "desiredStatus": "RUNNING",
         "taskDefinition": launched.task.reference,
         "group": tl.group_of(task, launched.task),
-        "containerInstance": inst["metadata"]["name"],
+        "containerInstance": name,
         "cpu": launched.task.cpu,
         "memory": launched.task.memory,
         "createdAt": (task.get("status") or {}).get("createdAt") or moment,
     }
     if zone:
         fields["availabilityZone"] = zone
-    updated = write_status(task, fields) or task
+    try:
+        updated = tl.record_placement(task, fields)
+    except tl.PlacedElsewhere as lost:
+        if lost.taken.stopped or lost.taken.instance != name:
+            _release(name, meta["uid"])  # roll back: this claim names a placement that never was
+        metrics.placement_race_lost(str(task["spec"].get("cluster", "")))
+        return
+    crashpoint("after-placement")
+    for other in launched.others:  # claims of earlier attempts that lost (crash, race)
+        _release(other, meta["uid"])
     pod = tl.create_pod(updated, launched.task, inst, launched.claim)
+    crashpoint("after-pod")
     write_status(updated, {"podName": pod["metadata"]["name"]})
     kopf.event(
         cast(kopf.Body, task),
         type="Normal",
         reason="Placed",
-        message=f"Task {meta['name']} placed on {inst['metadata']['name']}.",
+        message=f"Task {meta['name']} placed on {name}.",
     )
+
+
+def _release(instance: str, uid: str) -> None:
+    with contextlib.suppress(NotFound):
+        released = claims.release(instance, uid)
+        if released is not None:
+            snapshots.remember(released)
 
 
 def release_claim(task: Obj) -> None:
     instance = (task.get("status") or {}).get("containerInstance")
     if instance:
-        with contextlib.suppress(NotFound):
-            released = claims.release(str(instance), task["metadata"]["uid"])
-            if released is not None:
-                snapshots.remember(released)
+        _release(str(instance), task["metadata"]["uid"])
 
 
 def finish(task: Obj) -> None:
-    """A STOPPED task: its claim is released; after the retention period it is deleted."""
+    """A STOPPED task: its pod (if a peer created one late) goes, its claim is released; after
+    the retention period the task is deleted."""
+    if (task.get("status") or {}).get("containerInstance"):
+        pods.delete(task["metadata"]["namespace"], tl.expected_pod_name(task))
     release_claim(task)
     stopped_at = parse_time((task.get("status") or {}).get("stoppedAt"))
     if stopped_at is not None and tl.now() - stopped_at > RETENTION:
@@ -238,29 +270,84 @@ def reconcile_task(task: Obj, instances: list[Obj], pod: Obj | None = None, pod_
                     "stoppedAt": moment,
                     "createdAt": status.get("createdAt") or moment,
                 },
+                unplaced=True,
             )
             return
         place_and_start(task, instances)
         return
     if not pod_known:
         pod = pods.get_or_none(task["metadata"]["namespace"], tl.expected_pod_name(task))
+    inst_name = str(status["containerInstance"])
+    inst = next((i for i in instances if i["metadata"]["name"] == inst_name), None)
     if pod is None and not status.get("podName") and desired(task) is DesiredStatus.RUNNING:
-        inst_name = str(status["containerInstance"])
-        inst = next((i for i in instances if i["metadata"]["name"] == inst_name), None) or objects.get(
-            objects.INSTANCES, inst_name
-        )
-        claim: dict[str, Any] = next(
-            (
-                c
-                for c in (inst.get("status") or {}).get("claims") or []
-                if c.get("taskUid") == task["metadata"]["uid"]
-            ),
-            {},
-        )
+        inst = objects.get(objects.INSTANCES, inst_name) if inst is None else inst
+        claim = _ensure_claim(task, inst)
+        if claim is None:
+            return
         created = tl.create_pod(task, tl.placed_task(task), inst, claim)
+        crashpoint("after-pod")
         write_status(task, {"podName": created["metadata"]["name"]})
         return
+    if pod is not None and inst is not None and _off_its_instance(task, pod, inst):
+        return
     observe(task, pod)
+
+
+def _ensure_claim(task: Obj, inst: Obj) -> dict[str, Any] | None:
+    """The task's claim on the instance it names, committed again if it is missing.
+
+    It is there unless the ledger lost it (an instance object re-created, a claim released by
+    hand): then it is committed again with the fit re-checked; a task that no longer fits is
+    failed (TaskFailedToStart) rather than started uncounted.
+    """
+    uid = task["metadata"]["uid"]
+    held = dict(next((c for n, c in claims_of([inst], uid)), {}))
+    if held:
+        return held
+    try:
+        launched = tl.recommit(task, inst)
+    except tl.LaunchFailed as error:
+        fail_placed(task, error)
+        return None
+    snapshots.remember(launched.instance)
+    return launched.claim
+
+
+def fail_placed(task: Obj, error: tl.LaunchFailed) -> None:
+    """A placed task that cannot start after all: stopped with the reason; its pod never comes."""
+    write_status(
+        task,
+        {
+            "desiredStatus": "STOPPED",
+            "stopCode": "TaskFailedToStart",
+            "stoppedReason": error.reason,
+            "failures": error.failures,
+        },
+    )
+    kopf.warn(cast(kopf.Body, task), reason="TaskFailedToStart", message=f"{error.reason}: {error.failures}")
+
+
+def _off_its_instance(task: Obj, pod: Obj, inst: Obj) -> bool:
+    """A pod on another node than its task's instance is a lost task (invariant I6): it is stopped.
+
+    The protocol never creates one (the pod follows the recorded placement); this is the repair
+    for one made by hand or by an older version, so the ledger describes the nodes again.
+    """
+    node, expected = (pod.get("spec") or {}).get("nodeName"), (inst.get("spec") or {}).get("nodeName")
+    if not node or node == expected or pod["metadata"].get("deletionTimestamp"):
+        return False
+    if desired(task) is DesiredStatus.RUNNING:
+        write_status(
+            task,
+            {
+                "desiredStatus": "STOPPED",
+                "stopCode": "TaskFailedToStart",
+                "stoppedReason": f"Task lost: its pod runs on node {node}, not on its container instance "
+                f"{inst['metadata']['name']} (node {expected}).",
+            },
+        )
+    pods.delete(task["metadata"]["namespace"], pod["metadata"]["name"], 0)
+    return True
 
 
 def _instances(kwargs: dict[str, Any], cluster: str) -> list[Obj]:
