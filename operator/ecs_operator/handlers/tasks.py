@@ -290,6 +290,10 @@ def reconcile_task(task: Obj, instances: list[Obj], pod: Obj | None = None, pod_
         return
     if pod is not None and inst is not None and _off_its_instance(task, pod, inst):
         return
+    if pod is not None and not status.get("podName"):
+        # Created by a pass that died before recording it (crash point after-pod): record it now,
+        # or the pod's loss would later read as "never created" and a second pod be made.
+        task = write_status(task, {"podName": pod["metadata"]["name"]}) or task
     observe(task, pod)
 
 
