@@ -292,10 +292,8 @@ def test_a_failed_placement_record_is_completed_by_the_next_pass(
 ) -> None:
     cluster.task("t")
     fault = store.fail(answer, "patch_status", "t", plural=TASKS.plural, times=times, applied=applied)
-    try:
+    with contextlib.suppress(KubeError, Conflict):  # Kopf retries the handler
         reconcile(store, cluster)
-    except (KubeError, Conflict):
-        pass  # Kopf retries the handler
     fault.times = 0  # the API server recovers
     with another_process():
         reconcile(store, cluster)
