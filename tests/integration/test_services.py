@@ -216,26 +216,26 @@ def test_load_balancer_holds_exactly_the_running_tasks(kube: Kube, cluster: str,
     assert svc["metadata"]["ownerReferences"][0]["kind"] == "EcsService"
     assert svc["spec"]["ports"][0]["port"] == 80
 
-    def pod_ips() -> set[str]:
-        return {
-            kube.get_json("pod", t["status"]["podName"], "-n", namespace)["status"]["podIP"]
-            for t in running(kube, namespace, "web")
+    def pod_ips() -> set[str] | None:
+        """The IPs of the RUNNING tasks' pods; None while one of them has none (or is gone: the
+        task was stopped between the two reads), so a wait goes on instead of failing."""
+        ips = {
+            p["metadata"]["name"]: (p.get("status") or {}).get("podIP")
+            for p in kube.get_json("pods", "-n", namespace)["items"]
         }
+        wanted = [ips.get(t["status"]["podName"]) for t in running(kube, namespace, "web")]
+        return None if not all(wanted) else {str(ip) for ip in wanted}
 
-    wait_for(
-        lambda: endpoint_ips(kube, namespace, "web") == pod_ips() and len(pod_ips()) == 2,
-        timeout=90,
-        what="2 endpoints",
-    )
+    def endpoints_are_the_running_pods(count: int) -> bool:
+        ips = pod_ips()
+        return ips is not None and len(ips) == count and endpoint_ips(kube, namespace, "web") == ips
+
+    wait_for(lambda: endpoints_are_the_running_pods(2), timeout=90, what="2 endpoints")
     kube.kubectl(
         "patch", "ecsservice", "web", "-n", namespace, "--type=merge", "-p", '{"spec":{"desiredCount":1}}'
     )
     wait_for(lambda: len(running(kube, namespace, "web")) == 1, timeout=90, what="1 running")
-    wait_for(
-        lambda: endpoint_ips(kube, namespace, "web") == pod_ips() and len(pod_ips()) == 1,
-        timeout=90,
-        what="1 endpoint",
-    )
+    wait_for(lambda: endpoints_are_the_running_pods(1), timeout=90, what="1 endpoint")
     assert len(tasks) == 2
 
 
