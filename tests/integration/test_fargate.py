@@ -196,7 +196,9 @@ def test_fargate_task_refused_in_status_with_ecs_reasons(kube: Kube, cluster: st
         "No Fargate configuration exists for given values: 256 CPU, 4096 memory. "
         "See the Amazon ECS documentation for the valid values."
     )
-    assert events(kube, namespace, "TaskFailedToStart", "bad-size")[0]["type"] == "Warning"
+    # Kopf posts the Event after the status write, from a queue: it may come after STOPPED.
+    posted = wait_for(lambda: events(kube, namespace, "TaskFailedToStart", "bad-size"), what="the event")
+    assert posted[0]["type"] == "Warning"
     assert not kube.get_json("pods", "-n", namespace)["items"]
 
 
@@ -370,7 +372,7 @@ def test_platform_revision_change_recycles_standalone_tasks(kube: Kube, cluster:
     # wait period 0: notified and retired at once, and not replaced
     st = wait_status(kube, namespace, "before", "STOPPED", timeout=60)
     assert (st["stopCode"], st["stoppedReason"]) == ("ServiceSchedulerInitiated", MAINTENANCE)
-    notice = events(kube, namespace, "TaskRetirementScheduled", "before")[0]
+    notice = wait_for(lambda: events(kube, namespace, "TaskRetirementScheduled", "before"), what="notice")[0]
     assert "1.4.0-r1 is retired" in notice["message"] and "1.4.0-r2" in notice["message"]
     # a task launched now runs on the new revision and stays
     run_task(kube, namespace, "after", cluster)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from ecs_operator import invariants
 from tests.support.cluster import Kube, wait_for
 from tests.support.ecs import container, manifest, register
 from tests.support.operator import OperatorProcess
@@ -94,38 +95,40 @@ def test_custom_scheduler_uses_its_policy(kube: Kube, small_cluster: str, namesp
     assert {t["spec"]["startedBy"] for t in tasks} == {"custom-scheduler"}
 
 
-def check_invariants(kube: Kube, cluster: str, namespace: str) -> tuple[int, int]:
-    instances = kube.get_json("ecsci", "-l", f"ecs-operator.dev/cluster={cluster}")["items"]
-    tasks = {t["metadata"]["uid"]: t for t in kube.get_json("ecstasks", "-n", namespace)["items"]}
-    claimed: Counter[str] = Counter()
-    for inst in instances:
-        st = inst["status"]
-        claims = st.get("claims") or []
-        # 1. claims never exceed the registered resources
-        assert sum(c["cpu"] for c in claims) <= st["registeredResources"]["cpu"], inst["metadata"]["name"]
-        assert sum(c["memory"] for c in claims) <= st["registeredResources"]["memory"], inst["metadata"][
-            "name"
-        ]
-        claimed.update(c["taskUid"] for c in claims)
-    # 2. a task has at most one claim and at most one pod
-    assert all(n == 1 for n in claimed.values()), claimed
-    pods = Counter(
-        p["metadata"]["labels"]["ecs-operator.dev/task-uid"]
-        for p in kube.get_json("pods", "-n", namespace)["items"]
-    )
-    assert all(n == 1 for n in pods.values()), pods
-    # 3. nothing is lost: every task runs, or stopped with a reason; 4. stopped tasks hold no claim
-    running = stopped = 0
-    for uid, task in tasks.items():
-        st = task.get("status") or {}
-        if st.get("lastStatus") == "RUNNING":
-            running += 1
-            assert claimed[uid] == 1 and pods[uid] == 1
-        else:
-            assert st.get("lastStatus") == "STOPPED" and st.get("stoppedReason"), st
-            stopped += 1
-            assert claimed[uid] == 0
-    return running, stopped
+def settled(kube: Kube, cluster: str, namespace: str) -> tuple[int, int]:
+    """(RUNNING, STOPPED) once the invariants hold in their settled form (`ecs_operator.invariants`).
+
+    Why a wait: a task reads STOPPED a moment before its claim is released, and a replica that lost
+    the race to record a placement rolls its claim back a moment after the winner recorded it; only
+    the settled state has one claim per running task and none of a stopped one. What must hold at
+    every moment (no over-commit, at most one pod per task, pods on their task's instance) is
+    asserted on every read. Tasks are read first, so the ledger read after them is never older.
+    """
+    seen: list[str] = []
+
+    def poll() -> tuple[int, int] | None:
+        tasks = kube.get_json("ecstasks", "-n", namespace)["items"]
+        instances = kube.get_json("ecsci", "-l", f"ecs-operator.dev/cluster={cluster}")["items"]
+        pods = kube.get_json("pods", "-n", namespace)["items"]
+        always = invariants.check(instances, tasks, pods, settled=False)
+        assert always == [], [str(v) for v in always]
+        seen[:] = [str(v) for v in invariants.check(instances, tasks, pods, settled=True)]
+        states = Counter((t.get("status") or {}).get("lastStatus") for t in tasks)
+        return None if seen else (states["RUNNING"], states["STOPPED"])
+
+    try:
+        return wait_for(poll, timeout=120, what="the invariants settled")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nviolations: {seen}") from exc
+
+
+def capacity(kube: Kube, cluster: str) -> int:
+    """How many 512-unit / 1024 MiB tasks fit on the cluster's instances, as registered now."""
+    registered = [
+        i["status"]["registeredResources"]
+        for i in kube.get_json("ecsci", "-l", f"ecs-operator.dev/cluster={cluster}")["items"]
+    ]
+    return sum(min(r["cpu"] // 512, r["memory"] // 1024) for r in registered)
 
 
 def test_two_operators_and_start_tasks_commit_at_once(
@@ -138,13 +141,10 @@ def test_two_operators_and_start_tasks_commit_at_once(
     wait_for(
         lambda: kube.get_json("ecstd", "web", "-n", namespace).get("status", {}).get("revision"), what="rev"
     )
-    # Pods of earlier tests may still be leaving these nodes: count what fits now.
-    registered = [
-        i["status"]["registeredResources"]
-        for i in kube.get_json("ecsci", "-l", f"ecs-operator.dev/cluster={small_cluster}")["items"]
-    ]
-    capacity = sum(min(r["cpu"] // 512, r["memory"] // 1024) for r in registered)
-    assert 4 <= capacity <= 8, registered
+    # Pods of earlier tests may still be leaving these nodes (their namespaces are deleted without
+    # waiting), and each one gone raises what fits: wait until they are gone, so that the capacity
+    # cannot change under the test.
+    wait_for(lambda: capacity(kube, small_cluster) == 8, timeout=120, what="both instances free")
     second = OperatorProcess(control_plane.kubeconfig, control_plane.state_dir / "operator-2.log").start()
     try:
         runtasks = [
@@ -176,16 +176,8 @@ def test_two_operators_and_start_tasks_commit_at_once(
         kube.apply("\n---\n".join(runtasks + starttasks), namespace=namespace)
         total = 12
 
-        def settled() -> bool:
-            states = [
-                (t["metadata"]["name"], (t.get("status") or {}).get("lastStatus"))
-                for t in kube.get_json("ecstasks", "-n", namespace)["items"]
-            ]
-            return len([s for _, s in states if s in ("RUNNING", "STOPPED")]) == total
-
-        wait_for(settled, timeout=120, what="every task RUNNING or STOPPED")
-        running, stopped = check_invariants(kube, small_cluster, namespace)
-        assert (running, stopped) == (capacity, 12 - capacity)
+        running, stopped = settled(kube, small_cluster, namespace)
+        assert (running, stopped) == (8, total - 8)
         failures = [
             t["status"]["failures"][0]["reason"]
             for t in kube.get_json("ecstasks", "-n", namespace)["items"]
@@ -216,6 +208,6 @@ def test_two_operators_and_start_tasks_commit_at_once(
             ),
             what="stopped",
         )
-        assert check_invariants(kube, small_cluster, namespace) == (capacity - 3, 15 - capacity)
+        assert settled(kube, small_cluster, namespace) == (8 - 3, total - 8 + 3)
     finally:
         second.stop()
