@@ -333,7 +333,9 @@ def test_node_retirement_notices_then_stops_a_standalone_task_and_never_replaces
         register(kube, namespace, **fargate_size())
         run_task(kube, namespace, "old", cluster)
         wait_status(kube, namespace, "old", "RUNNING")
-        date = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=12)
+        # Far enough ahead that the notice (a pass every 5 s) is seen while the task still runs,
+        # even on a busy machine; the STOPPED wait below allows for it.
+        date = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=25)
         kube.kubectl("annotate", "node", node, f"{RETIREMENT}={date.strftime('%Y-%m-%dT%H:%M:%SZ')}")
         # the notice comes ahead of time: annotation and Warning event while the task still runs
         notice = wait_for(lambda: events(kube, namespace, "TaskRetirementScheduled", "old"), what="notice")
