@@ -325,3 +325,54 @@ def test_a_pod_created_by_a_pass_that_died_is_recorded_so_its_loss_stops_the_tas
         assert store.all("", "pods", NAMESPACE) == []  # never a second pod
     assert task(cluster)["status"]["lastStatus"] == "STOPPED"
     assert claims_by_task(store) == {}
+
+
+# ---- the ledger repaired from the task's side ----
+
+
+@pytest.mark.parametrize(("others_cpu", "fits"), [(0, True), (2048, False)], ids=["fits", "no-longer-fits"])
+def test_a_placed_task_whose_claim_the_ledger_lost_commits_it_again_or_fails(
+    store: FakeStore, cluster: World, others_cpu: int, fits: bool
+) -> None:
+    """The task names prod.n1 but its claim is gone (an instance object re-created, a claim
+    released by hand): it is committed again with the fit re-checked before the pod is created;
+    a task that no longer fits is failed rather than started uncounted."""
+    cluster.task("t")
+    with another_process():
+        reconcile(store, cluster)
+    where = placed_on(cluster)
+    assert where is not None
+    pod = store.all("", "pods", NAMESPACE)[0]["metadata"]["name"]
+    store.objects.pop(("", "pods", NAMESPACE, pod))
+
+    def lose_the_claim(obj: Obj) -> None:
+        kept = [{"taskUid": "other", "task": f"{NAMESPACE}/other", "cpu": others_cpu, "memory": 0}]
+        obj["status"]["claims"] = kept if others_cpu else []
+
+    store.mutate(GROUP, INSTANCES.plural, where, lose_the_claim)
+    store.mutate(GROUP, TASKS.plural, "t", lambda o: o["status"].pop("podName"), NAMESPACE)
+    reconcile(store, cluster)
+    held = claims_by_task(store).get(f"{NAMESPACE}/t")
+    if fits:
+        assert held == [where] and len(node_of_pod(store)) == 1
+        assert violations(store) == []
+    else:
+        assert held is None and node_of_pod(store) == []
+        status = task(cluster)["status"]
+        assert (status["desiredStatus"], status["stopCode"]) == ("STOPPED", "TaskFailedToStart")
+
+
+def test_a_pod_off_its_tasks_instance_is_a_lost_task(store: FakeStore, cluster: World) -> None:
+    """A pod on another node than its task's instance (made by hand, or by an older version) is
+    stopped and its task with it, so the ledger describes the nodes again (invariant I6)."""
+    cluster.task("t")
+    reconcile(store, cluster)
+    pod = store.all("", "pods", NAMESPACE)[0]
+    elsewhere = "n3" if pod["spec"]["nodeName"] != "n3" else "n1"
+    store.mutate(
+        "", "pods", pod["metadata"]["name"], lambda o: o["spec"].update(nodeName=elsewhere), NAMESPACE
+    )
+    reconcile(store, cluster)
+    assert store.all("", "pods", NAMESPACE) == []
+    status = task(cluster)["status"]
+    assert status["desiredStatus"] == "STOPPED" and "Task lost" in status["stoppedReason"]
