@@ -63,21 +63,25 @@ def test_replica_service_reaches_desired_count_spread_across_zones(
     # The RUNNING count falls as soon as the scheduler marks the scaled-in tasks desired STOPPED;
     # their pods then take a moment to stop. Wait for every other task to be STOPPED.
     kept_names = {t["metadata"]["name"] for t in kept}
-    stopped = wait_for(
-        lambda: (
+    seen: list[tuple[str, Any, Any, Any]] = []
+
+    def scaled_in_stopped() -> list[dict[str, Any]] | None:
+        tasks = service_tasks(kube, namespace, "web")
+        seen[:] = [
             (
-                others := [
-                    t
-                    for t in service_tasks(kube, namespace, "web")
-                    if t["metadata"]["name"] not in kept_names
-                ]
+                t["metadata"]["name"],
+                *(t.get("status", {}).get(k) for k in ("lastStatus", "desiredStatus", "stopCode")),
             )
-            and all((t.get("status") or {}).get("lastStatus") == "STOPPED" for t in others)
-            and others
-        ),
-        timeout=90,
-        what="the scaled-in tasks STOPPED",
-    )
+            for t in tasks
+        ]
+        others = [t for t in tasks if t["metadata"]["name"] not in kept_names]
+        done = others and all((t.get("status") or {}).get("lastStatus") == "STOPPED" for t in others)
+        return others if done else None
+
+    try:
+        stopped = wait_for(scaled_in_stopped, timeout=90, what="the scaled-in tasks STOPPED")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nkept {sorted(kept_names)}; tasks {seen}") from exc
     assert len(stopped) == 3
     assert all(t["status"]["stopCode"] == "ServiceSchedulerInitiated" for t in stopped)
 
