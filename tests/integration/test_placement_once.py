@@ -100,7 +100,18 @@ def add_claim(kube: Kube, instance: str, claim: dict[str, Any]) -> list[Any]:
     obj = kube.get_json("ecsci", instance)
     claims = [*(obj["status"].get("claims") or []), claim]
     body = {"metadata": {"resourceVersion": obj["metadata"]["resourceVersion"]}, "status": {"claims": claims}}
-    kube.kubectl("patch", "ecsci", instance, "--subresource=status", "--type=merge", "-p", json.dumps(body))
+    out = kube.kubectl(
+        "patch",
+        "ecsci",
+        instance,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        json.dumps(body),
+        "-o",
+        "json",
+    )
+    return list(json.loads(out.stdout)["status"]["claims"])
 
 
 def test_the_sweep_releases_claims_no_task_wants(kube: Kube, cluster: str, namespace: str) -> None:
