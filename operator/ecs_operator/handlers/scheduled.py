@@ -49,6 +49,7 @@ from pydantic import ValidationError
 from ecs_operator import metrics
 from ecs_operator.api.meta import API_VERSION, owner_reference
 from ecs_operator.api.scheduledtask import ScheduledTaskSpec, ScheduleState, parse_scheduled_task
+from ecs_operator.crashpoints import crashpoint
 from ecs_operator.kube import objects
 from ecs_operator.kube.creator import AsyncCreator
 from ecs_operator.kube.errors import Conflict, Invalid, KubeError, NotFound
@@ -339,6 +340,7 @@ class Runner:
             elif isinstance(result, BaseException):
                 raise result
             else:
+                crashpoint("between-creates")  # some of this occurrence's tasks exist, maybe not all
                 launched.append(run)
                 self.recent[run.name] = run
                 if result:  # created now (not found there): the lag of this invocation

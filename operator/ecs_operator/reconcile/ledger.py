@@ -86,14 +86,18 @@ def placement_patch(status: Mapping[str, Any], fields: Mapping[str, Any]) -> dic
     """The status patch that records a placement (`fields` names ``containerInstance``).
 
     None when the task already names that instance (nothing to write: a peer recorded the same
-    claim, or this is a retry); `Taken` when it names another one or has STOPPED.
+    claim, or this is a retry); `Taken` when it names another one or has STOPPED. A stop requested
+    while the placement was being made is kept: the task is placed, then stopped.
     """
     if status.get("lastStatus") == "STOPPED":
         return Taken(status.get("containerInstance") or None, stopped=True)
     current = status.get("containerInstance")
     if current:
         return None if current == fields["containerInstance"] else Taken(str(current), stopped=False)
-    return {k: v for k, v in fields.items() if status.get(k) != v}
+    patch = {k: v for k, v in fields.items() if status.get(k) != v}
+    if status.get("desiredStatus") == "STOPPED":
+        patch.pop("desiredStatus", None)  # a stop requested meanwhile (a service's scale-in) stands
+    return patch
 
 
 def claims_of(instances: Sequence[Mapping[str, Any]], uid: str) -> list[tuple[str, dict[str, Any]]]:

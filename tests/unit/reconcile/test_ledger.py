@@ -31,15 +31,24 @@ def test_verdict_of_a_claim_on_instance_a(task: TaskView | None, expected: Verdi
     assert verdict("c.a", UID, task) is expected
 
 
-FIELDS = {"containerInstance": "c.a", "lastStatus": "PENDING", "cpu": 256}
+FIELDS = {"containerInstance": "c.a", "lastStatus": "PENDING", "desiredStatus": "RUNNING", "cpu": 256}
 
 
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
         pytest.param({}, FIELDS, id="unplaced-writes-everything"),
-        pytest.param({"lastStatus": "PENDING", "cpu": 256}, {"containerInstance": "c.a"}, id="only-the-diff"),
+        pytest.param(
+            {"lastStatus": "PENDING", "desiredStatus": "RUNNING", "cpu": 256},
+            {"containerInstance": "c.a"},
+            id="only-the-diff",
+        ),
         pytest.param({"containerInstance": "c.a"}, None, id="same-placement-nothing-to-write"),
+        pytest.param(
+            {"desiredStatus": "STOPPED"},
+            {"containerInstance": "c.a", "lastStatus": "PENDING", "cpu": 256},
+            id="a-stop-requested-meanwhile-stands",
+        ),
         pytest.param({"containerInstance": "c.b"}, Taken("c.b", stopped=False), id="peer-placed-elsewhere"),
         pytest.param({"lastStatus": "STOPPED"}, Taken(None, stopped=True), id="stopped-before-placed"),
         pytest.param(
