@@ -376,3 +376,31 @@ def test_a_pod_off_its_tasks_instance_is_a_lost_task(store: FakeStore, cluster: 
     assert store.all("", "pods", NAMESPACE) == []
     status = task(cluster)["status"]
     assert status["desiredStatus"] == "STOPPED" and "Task lost" in status["stoppedReason"]
+
+
+def test_a_scale_in_stop_written_while_the_placement_is_recorded_stands(
+    store: FakeStore, cluster: World
+) -> None:
+    """The service scheduler stops the task (status desiredStatus STOPPED) between A's claim and
+    A's placement record: the record lands without undoing the stop, and the task ends STOPPED
+    with the scheduler's reason, its claim released and no pod left."""
+    cluster.task("t")
+
+    def scale_in() -> None:
+        stop = {
+            "desiredStatus": "STOPPED",
+            "stopCode": "ServiceSchedulerInitiated",
+            "stoppedReason": "scale-in",
+        }
+        store.mutate(GROUP, TASKS.plural, "t", lambda o: o.setdefault("status", {}).update(stop), NAMESPACE)
+
+    store.before(scale_in, "patch_status", "t", plural=TASKS.plural)
+    reconcile(store, cluster)
+    status = task(cluster)["status"]
+    assert status["containerInstance"] and status["desiredStatus"] == "STOPPED"
+    for _ in range(3):  # the passes the task's events would run
+        reconcile(store, cluster)
+    status = task(cluster)["status"]
+    assert (status["lastStatus"], status["stopCode"]) == ("STOPPED", "ServiceSchedulerInitiated")
+    assert claims_by_task(store) == {} and node_of_pod(store) == []
+    assert violations(store) == []
