@@ -96,22 +96,34 @@ def test_two_replicas_place_each_task_once(
 
 def add_claim(kube: Kube, instance: str, claim: dict[str, Any]) -> list[Any]:
     """Write a claim into an instance's ledger as a crashed scheduler would have left it; the
-    ledger as written."""
-    obj = kube.get_json("ecsci", instance)
-    claims = [*(obj["status"].get("claims") or []), claim]
-    body = {"metadata": {"resourceVersion": obj["metadata"]["resourceVersion"]}, "status": {"claims": claims}}
-    out = kube.kubectl(
-        "patch",
-        "ecsci",
-        instance,
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        json.dumps(body),
-        "-o",
-        "json",
-    )
-    return list(json.loads(out.stdout)["status"]["claims"])
+    ledger as written. A 409 (the operator wrote the instance between our read and our write: the
+    sweep releasing an orphan added just before) is retried on a fresh read."""
+
+    def write() -> list[Any] | None:
+        obj = kube.get_json("ecsci", instance)
+        claims = [*(obj["status"].get("claims") or []), claim]
+        body = {
+            "metadata": {"resourceVersion": obj["metadata"]["resourceVersion"]},
+            "status": {"claims": claims},
+        }
+        out = kube.kubectl(
+            "patch",
+            "ecsci",
+            instance,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            json.dumps(body),
+            "-o",
+            "json",
+            check=False,
+        )
+        if out.returncode != 0 and "the object has been modified" in out.stderr:
+            return None
+        assert out.returncode == 0, out.stderr
+        return list(json.loads(out.stdout)["status"]["claims"])
+
+    return wait_for(write, what=f"a claim written on {instance}")
 
 
 def test_the_sweep_releases_claims_no_task_wants(kube: Kube, cluster: str, namespace: str) -> None:
