@@ -23,7 +23,8 @@ from ecs_operator.kube import taskdefs as ktaskdefs
 from ecs_operator.kube.objects import GROUP, INSTANCES, SERVICES, TASK_DEFINITIONS, TASKS, Obj
 from ecs_operator.reconcile.instances import ForeignUsage, desired_instance_status, instance_name
 from ecs_operator.reconcile.taskdefs import revision_object_name, snapshot_of, spec_hash
-from tests.support.fakestore import FakeStore, install
+from tests.support.fakeclients import install
+from tests.support.fakestore import FakeStore
 
 NAMESPACE = "team"
 CLUSTER = "prod"

@@ -14,7 +14,8 @@ from ecs_operator.kube import client as kube_client
 from ecs_operator.kube import objects, pods
 from ecs_operator.kube.errors import AlreadyExists, Conflict, KubeError, NotFound
 from ecs_operator.kube.objects import TASKS
-from tests.support.fakestore import FakeStore, merge_patch, module_references, selects
+from tests.support.fakeclients import module_references
+from tests.support.fakestore import FakeStore, merge_patch, selects
 from tests.unit.kube.conftest import NAMESPACE, World
 
 
