@@ -26,62 +26,62 @@ class FakeCustomObjectsApi:
     def get_namespaced_custom_object(
         self, group: str, version: str, namespace: str, plural: str, name: str
     ) -> Obj:
-        return self._serve("get_namespaced_custom_object", "get", group, plural, namespace, name)  # type: ignore[no-any-return]
+        return self._serve("get_namespaced_custom_object", "get", group, plural, namespace, name)
 
     def get_cluster_custom_object(self, group: str, version: str, plural: str, name: str) -> Obj:
-        return self._serve("get_cluster_custom_object", "get", group, plural, "", name)  # type: ignore[no-any-return]
+        return self._serve("get_cluster_custom_object", "get", group, plural, "", name)
 
     def list_namespaced_custom_object(
         self, group: str, version: str, namespace: str, plural: str, label_selector: str = "", **_: Any
     ) -> Obj:
         key = (group, plural, namespace, "")
-        return self.store.serve("list_namespaced_custom_object", "list", key, None, label_selector)  # type: ignore[no-any-return]
+        return self.store.serve("list_namespaced_custom_object", "list", key, None, label_selector)
 
     def list_cluster_custom_object(
         self, group: str, version: str, plural: str, label_selector: str = "", **_: Any
     ) -> Obj:
         key = (group, plural, "", "")
-        return self.store.serve("list_cluster_custom_object", "list", key, None, label_selector)  # type: ignore[no-any-return]
+        return self.store.serve("list_cluster_custom_object", "list", key, None, label_selector)
 
     def create_namespaced_custom_object(
         self, group: str, version: str, namespace: str, plural: str, body: Obj, **_: Any
     ) -> Obj:
         name = str((body.get("metadata") or {}).get("name") or "")
-        return self._serve("create_namespaced_custom_object", "create", group, plural, namespace, name, body)  # type: ignore[no-any-return]
+        return self._serve("create_namespaced_custom_object", "create", group, plural, namespace, name, body)
 
     def create_cluster_custom_object(self, group: str, version: str, plural: str, body: Obj, **_: Any) -> Obj:
         name = str((body.get("metadata") or {}).get("name") or "")
-        return self._serve("create_cluster_custom_object", "create", group, plural, "", name, body)  # type: ignore[no-any-return]
+        return self._serve("create_cluster_custom_object", "create", group, plural, "", name, body)
 
     def patch_namespaced_custom_object(
         self, group: str, version: str, namespace: str, plural: str, name: str, body: Obj, **_: Any
     ) -> Obj:
-        return self._serve("patch_namespaced_custom_object", "patch", group, plural, namespace, name, body)  # type: ignore[no-any-return]
+        return self._serve("patch_namespaced_custom_object", "patch", group, plural, namespace, name, body)
 
     def patch_cluster_custom_object(
         self, group: str, version: str, plural: str, name: str, body: Obj, **_: Any
     ) -> Obj:
-        return self._serve("patch_cluster_custom_object", "patch", group, plural, "", name, body)  # type: ignore[no-any-return]
+        return self._serve("patch_cluster_custom_object", "patch", group, plural, "", name, body)
 
     def patch_namespaced_custom_object_status(
         self, group: str, version: str, namespace: str, plural: str, name: str, body: Obj, **_: Any
     ) -> Obj:
         method = "patch_namespaced_custom_object_status"
-        return self._serve(method, "patch_status", group, plural, namespace, name, body)  # type: ignore[no-any-return]
+        return self._serve(method, "patch_status", group, plural, namespace, name, body)
 
     def patch_cluster_custom_object_status(
         self, group: str, version: str, plural: str, name: str, body: Obj, **_: Any
     ) -> Obj:
         method = "patch_cluster_custom_object_status"
-        return self._serve(method, "patch_status", group, plural, "", name, body)  # type: ignore[no-any-return]
+        return self._serve(method, "patch_status", group, plural, "", name, body)
 
     def delete_namespaced_custom_object(
         self, group: str, version: str, namespace: str, plural: str, name: str, **_: Any
     ) -> Obj:
-        return self._serve("delete_namespaced_custom_object", "delete", group, plural, namespace, name)  # type: ignore[no-any-return]
+        return self._serve("delete_namespaced_custom_object", "delete", group, plural, namespace, name)
 
     def delete_cluster_custom_object(self, group: str, version: str, plural: str, name: str, **_: Any) -> Obj:
-        return self._serve("delete_cluster_custom_object", "delete", group, plural, "", name)  # type: ignore[no-any-return]
+        return self._serve("delete_cluster_custom_object", "delete", group, plural, "", name)
 
 
 class _Typed:
