@@ -94,17 +94,16 @@ def test_two_replicas_place_each_task_once(
         second.stop()
 
 
-def add_claim(kube: Kube, instance: str, claim: dict[str, Any]) -> list[Any]:
-    """Write a claim into an instance's ledger as a crashed scheduler would have left it; the
-    ledger as written. A 409 (the operator wrote the instance between our read and our write: the
-    sweep releasing an orphan added just before) is retried on a fresh read."""
-
-    def write() -> list[Any] | None:
+def add_claims(kube: Kube, instance: str, claims: list[dict[str, Any]]) -> list[Any]:
+    """Write claims into an instance's ledger as crashed schedulers would have left them, with the
+    resourceVersion read (the operator writes the instance too: a 409 means read again); the ledger
+    as written."""
+    for _ in range(20):
         obj = kube.get_json("ecsci", instance)
-        claims = [*(obj["status"].get("claims") or []), claim]
+        ledger = [*(obj["status"].get("claims") or []), *claims]
         body = {
             "metadata": {"resourceVersion": obj["metadata"]["resourceVersion"]},
-            "status": {"claims": claims},
+            "status": {"claims": ledger},
         }
         out = kube.kubectl(
             "patch",
@@ -118,12 +117,10 @@ def add_claim(kube: Kube, instance: str, claim: dict[str, Any]) -> list[Any]:
             "json",
             check=False,
         )
-        if out.returncode != 0 and "the object has been modified" in out.stderr:
-            return None
-        assert out.returncode == 0, out.stderr
-        return list(json.loads(out.stdout)["status"]["claims"])
-
-    return wait_for(write, what=f"a claim written on {instance}")
+        if out.returncode == 0:
+            return list(json.loads(out.stdout)["status"]["claims"])
+        assert "Conflict" in out.stderr, out.stderr
+    raise AssertionError(f"{instance}: still conflicting after 20 attempts")
 
 
 def test_the_sweep_releases_claims_no_task_wants(kube: Kube, cluster: str, namespace: str) -> None:
@@ -167,13 +164,9 @@ def test_the_sweep_releases_claims_no_task_wants(kube: Kube, cluster: str, names
         "stopped": {"taskUid": done["metadata"]["uid"], "task": f"{namespace}/done"},
         "elsewhere": {"taskUid": live["metadata"]["uid"], "task": f"{namespace}/live"},
     }
-    for claim in orphans.values():
-        written = add_claim(
-            kube,
-            elsewhere,
-            {**claim, "group": "family:web", "cpu": 1, "memory": 1, "ports": [], "portsUdp": []},
-        )
-        assert claim["taskUid"] in [c["taskUid"] for c in written]
+    extra = {"group": "family:web", "cpu": 1, "memory": 1, "ports": [], "portsUdp": []}
+    written = add_claims(kube, elsewhere, [{**c, **extra} for c in orphans.values()])
+    assert {c["taskUid"] for c in orphans.values()} <= {c["taskUid"] for c in written}
     settle(kube, cluster, namespace, timeout=90)
     # The live task's own claim, on the instance it names, is untouched.
     held = kube.get_json("ecsci", home)["status"]["claims"]

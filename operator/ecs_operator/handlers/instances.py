@@ -139,9 +139,10 @@ def foreign_pod_changed(spec: kopf.Spec, **kwargs: Any) -> None:
 
 
 @kopf.on.event(GROUP, VERSION, "ecscontainerinstances")
-def instance_changed(spec: kopf.Spec, type: str, **kwargs: Any) -> None:
+def instance_changed(name: str, spec: kopf.Spec, type: str, **kwargs: Any) -> None:
     """People edit spec.attributes and spec.status (PutAttributes, UpdateContainerInstancesState)."""
     if type == "DELETED":
+        snapshots.forget(name)  # placement must not pick an instance that no longer exists
         return
     idx = Indices.of(kwargs)
     cluster = str(spec.get("cluster", ""))

@@ -38,6 +38,12 @@ def remember(obj: Obj) -> None:
             _latest[name] = obj
 
 
+def forget(name: str) -> None:
+    """The instance is gone (deleted, or a commit found it missing): drop this process's copy."""
+    with _guard:
+        _latest.pop(name, None)
+
+
 def merged(cached: Iterable[Obj], cluster: str | None = None) -> list[Obj]:
     """The newest copy of each instance: the cache's, or the one this process wrote or read later.
 

@@ -248,6 +248,9 @@ def _launch(task: Obj, effective: EffectiveTask, request: TaskRequest, instances
         current = next(i for i in instances if i["metadata"]["name"] == name)
         try:
             return _commit(task, effective, request, current, chosen)
+        except NotFound:  # deleted since the snapshot: plan again without it
+            snapshots.forget(name)
+            instances = [i for i in instances if i["metadata"]["name"] != name]
         except (claims.NoLongerFits, Conflict):
             instances = objects.list_objects(
                 INSTANCES, label_selector=f"ecs-operator.dev/cluster={spec['cluster']}"

@@ -206,11 +206,14 @@ def release_claim(task: Obj) -> None:
         _release(str(instance), task["metadata"]["uid"])
 
 
-def finish(task: Obj) -> None:
-    """A STOPPED task: its pod (if a peer created one late) goes, its claim is released; after
-    the retention period the task is deleted."""
-    if (task.get("status") or {}).get("containerInstance"):
-        pods.delete(task["metadata"]["namespace"], tl.expected_pod_name(task))
+def finish(task: Obj, pod: Obj | None = None) -> None:
+    """A STOPPED task: its claim is released; after the retention period the task is deleted.
+
+    `pod`: a pod of the task seen by the caller (a peer that read the task before it stopped can
+    create it late); it goes too, so no pod runs uncounted. Its own events bring it here.
+    """
+    if pod is not None and not pod["metadata"].get("deletionTimestamp"):
+        pods.delete(task["metadata"]["namespace"], pod["metadata"]["name"], 0)
     release_claim(task)
     stopped_at = parse_time((task.get("status") or {}).get("stoppedAt"))
     if stopped_at is not None and tl.now() - stopped_at > RETENTION:
@@ -254,7 +257,7 @@ def reconcile_task(task: Obj, instances: list[Obj], pod: Obj | None = None, pod_
     """One level-triggered pass over a task; the pod is read unless the caller has it (`pod_known`)."""
     status = task.get("status") or {}
     if status.get("lastStatus") == "STOPPED":
-        finish(task)
+        finish(task, pod)
         return
     if not status.get("containerInstance"):
         if desired(task) is DesiredStatus.STOPPED:

@@ -21,6 +21,7 @@ Breaker rules:
 | a task of PRIMARY becomes healthy after that | ``failedTasks`` = 0 (resetOnHealthyTask, default true)  |
 | ``failedTasks`` ≥ threshold, ``enable``      | PRIMARY's rolloutState FAILED: it launches nothing more |
 | … and ``rollback``, an earlier COMPLETED one | that one is PRIMARY again (IN_PROGRESS); the failed one |
+| (listed, else ``state.last_completed``)      |                                                         |
 |                                              | ACTIVE, ``rolling back to deploymentId <id>.``          |
 | … otherwise                                  | reason ``ECS deployment circuit breaker: task failed    |
 |                                              | to start.``                                             |
@@ -39,6 +40,7 @@ from ecs_operator.api import Deployment, DeploymentCircuitBreaker, DeploymentSta
 from . import events
 from .deployments import Rollout, in_progress, key
 from .records import ServiceTask
+from .state import SchedulerState
 
 MIN_THRESHOLD = 3
 MAX_THRESHOLD = 200
@@ -116,7 +118,7 @@ def observe(
         return Verdict(Rollout((primary, *others), state), ())
     target = next(
         (d for d in others if d.rollout_state is RolloutState.COMPLETED and key(d) != key(primary)), None
-    )
+    ) or _remembered(state, primary, now)
     if not breaker.rollback or target is None:
         failed = _changed(
             primary, now, rollout_state=RolloutState.FAILED, rollout_state_reason=TASK_FAILED_TO_START
@@ -144,6 +146,26 @@ def observe(
     state = replace(state, rolled_back_from=key(primary), last_task_failure_at=None)
     message = events.deployment_failed(service, primary.id, target.id)
     return Verdict(Rollout((restored, failed, *rest), state), (message,))
+
+
+def _remembered(state: SchedulerState, primary: Deployment, now: datetime) -> Deployment | None:
+    """The last COMPLETED deployment, no longer listed (its tasks are gone), as a record again."""
+    if state.last_completed is None:
+        return None
+    deployment_id, task_definition, force = state.last_completed
+    if (task_definition, force) == key(primary):
+        return None
+    return Deployment(
+        id=deployment_id,
+        status=DeploymentStatus.ACTIVE,
+        task_definition=task_definition,
+        force_new_deployment=force,
+        desired_count=0,
+        rollout_state=RolloutState.COMPLETED,
+        rollout_state_reason=f"ECS deployment {deployment_id} completed.",
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def _changed(deployment: Deployment, now: datetime, **update: object) -> Deployment:

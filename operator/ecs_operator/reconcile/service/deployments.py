@@ -14,13 +14,16 @@ service tasks carry as ``startedBy``; the rules below decide which tasks are "ol
 | the spec still asks for what the breaker rolled back from | nothing: a new revision or forceNewDeployment |
 |                                                           | value retries it                              |
 | an older deployment has a task that is not STOPPED        | ACTIVE                                        |
-| an older deployment has no such task                      | INACTIVE                                      |
+| an older deployment has no such task                      | INACTIVE, and no longer listed                |
 | PRIMARY has desiredCount healthy tasks and no other task  | COMPLETED, event ``deployment completed``     |
 | in flight, the older ones are INACTIVE, nothing to do     |                                               |
 
-The deployment list keeps PRIMARY and ACTIVE deployments, plus the newest INACTIVE ones (at most
-3, always including the newest COMPLETED one, the circuit breaker's rollback target). PRIMARY comes
-first, then newest first. ``desiredCount`` is the service's for PRIMARY and 0 for the others.
+The deployment list holds PRIMARY and the ACTIVE deployments (those that still have tasks), as
+ECS's DescribeServices does: a replaced deployment disappears once its tasks are gone, so a
+completed rollout lists exactly one deployment (what the SDKs' services-stable waiter waits for).
+The newest COMPLETED deployment, the circuit breaker's rollback target, is remembered in
+``SchedulerState.last_completed`` instead. PRIMARY comes first, then newest first.
+``desiredCount`` is the service's for PRIMARY and 0 for the others.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ from .naming import deployment_id
 from .records import ServiceTask
 from .state import DeploymentKey, SchedulerState
 
-MAX_INACTIVE = 3
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -173,20 +175,5 @@ def _touched(before: Deployment, after: Deployment, now: datetime) -> Deployment
 
 
 def _pruned(deployments: list[Deployment]) -> tuple[Deployment, ...]:
-    kept: list[Deployment] = []
-    inactive = 0
-    last_completed = next(
-        (
-            d
-            for d in deployments
-            if d.status is not DeploymentStatus.PRIMARY and d.rollout_state is RolloutState.COMPLETED
-        ),
-        None,
-    )
-    for d in deployments:
-        if d.status is DeploymentStatus.INACTIVE:
-            inactive += 1
-            if inactive > MAX_INACTIVE and d is not last_completed:
-                continue
-        kept.append(d)
-    return tuple(kept)
+    """Only PRIMARY and ACTIVE deployments are listed (INACTIVE ones are gone from ECS's answer)."""
+    return tuple(d for d in deployments if d.status is not DeploymentStatus.INACTIVE)

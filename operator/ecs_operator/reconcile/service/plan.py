@@ -160,6 +160,7 @@ def _plan(
         messages.append(events.stuck(ctx.name))
     if done is not None:
         messages.append(events.deployment_completed(ctx.name, done.id))
+        state = replace(state, last_completed=(done.id, done.task_definition, done.force_new_deployment))
     current = listed[0] if listed and listed[0].status is DeploymentStatus.PRIMARY else None
     steady = (
         quiet

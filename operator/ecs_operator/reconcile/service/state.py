@@ -18,6 +18,9 @@ created (deterministic ids and names), and which event messages are still "activ
 | backoffTaskDefinition | the family:revision the throttle applies to; another one resets it      |
 | lastTaskFailureAt     | last failure counted for the PRIMARY deployment (breaker reset order)   |
 | rolledBackFrom        | {taskDefinition, forceNewDeployment} the breaker rolled back from       |
+| lastCompleted         | {id, taskDefinition, forceNewDeployment} of the newest COMPLETED        |
+|                       | deployment: the breaker's rollback target once the list no longer shows |
+|                       | it (ECS lists only PRIMARY and ACTIVE deployments)                      |
 | activeMessages        | digests of the event messages the last plan wanted to emit              |
 """
 
@@ -33,6 +36,9 @@ from ecs_operator.lifecycle.observation import format_time, parse_time
 DeploymentKey = tuple[str, str | None]
 """(task definition family:revision, forceNewDeployment): what makes a deployment distinct."""
 
+CompletedDeployment = tuple[str, str, str | None]
+"""(deployment id, task definition, forceNewDeployment) of a deployment that COMPLETED."""
+
 
 @dataclass(frozen=True)
 class SchedulerState:
@@ -46,6 +52,7 @@ class SchedulerState:
     last_task_failure_at: datetime | None = None
     rolled_back_from: DeploymentKey | None = None
     active_messages: tuple[str, ...] = ()
+    last_completed: CompletedDeployment | None = None
 
     def pruned(self, present_uids: Iterable[str]) -> SchedulerState:
         """Forget counted failures of tasks that no longer exist (they cannot be seen again)."""
@@ -75,6 +82,11 @@ class SchedulerState:
             out["rolledBackFrom"] = {"taskDefinition": task_definition} | (
                 {"forceNewDeployment": force} if force is not None else {}
             )
+        if self.last_completed is not None:
+            deployment_id, task_definition, force = self.last_completed
+            out["lastCompleted"] = {"id": deployment_id, "taskDefinition": task_definition} | (
+                {"forceNewDeployment": force} if force is not None else {}
+            )
         return out
 
     @classmethod
@@ -83,6 +95,7 @@ class SchedulerState:
         if not obj:
             return cls()
         rolled: Mapping[str, Any] | None = obj.get("rolledBackFrom")
+        completed: Mapping[str, Any] | None = obj.get("lastCompleted")
         return cls(
             deployments_created=int(obj.get("deploymentsCreated") or 0),
             tasks_started=int(obj.get("tasksStarted") or 0),
@@ -96,4 +109,9 @@ class SchedulerState:
                 (str(rolled["taskDefinition"]), rolled.get("forceNewDeployment")) if rolled else None
             ),
             active_messages=tuple(str(m) for m in obj.get("activeMessages") or ()),
+            last_completed=(
+                (str(completed["id"]), str(completed["taskDefinition"]), completed.get("forceNewDeployment"))
+                if completed
+                else None
+            ),
         )

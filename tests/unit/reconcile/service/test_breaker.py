@@ -93,10 +93,27 @@ def test_trip_with_rollback_makes_the_last_completed_deployment_primary_again() 
         MakeTask("new-p").of(NEW, "web:2").failed_to_start().build(),
     ]
     again = run(after(svc, plan), done, "web:2", state=plan.state, now=at(5))
-    assert summary(again)["deployments"] == [(OLD, "PRIMARY", "COMPLETED", 0), (NEW, "INACTIVE", "FAILED", 3)]
+    # The failed deployment has no task left: no longer listed, as in ECS.
+    assert summary(again)["deployments"] == [(OLD, "PRIMARY", "COMPLETED", 0)]
     retried = run(after(svc, again), done, "web:3", state=again.state)
-    assert [d.status for d in retried.status.deployments] == ["PRIMARY", "INACTIVE", "ACTIVE"]
+    assert [d.status for d in retried.status.deployments] == ["PRIMARY", "ACTIVE"]
     assert retried.status.deployments[0].task_definition == "web:3"
+
+
+def test_rollback_reaches_a_completed_deployment_that_is_no_longer_listed() -> None:
+    """OLD completed, then its tasks were all replaced: only the state remembers it."""
+    svc = MakeService().desired(2).max(200).breaker(rollback=True)
+    svc = svc.deployment(NEW, "web:2", rollout=RolloutState.IN_PROGRESS, failed=2, created=-60)
+    state = SchedulerState(last_completed=(OLD, "web:1", None))
+    plan = run(svc.build(), [failed_new().build()], "web:2", state=state)
+    got = summary(plan)
+    assert got["deployments"] == [(OLD, "PRIMARY", "IN_PROGRESS", 0)]
+    assert got["start"] == {OLD: 2}
+    assert {s.task_definition for s in plan.starts} == {"web:1"}
+    assert got["events"][0] == (
+        f"service web (deployment {NEW}) deployment failed: "
+        f"ECS deployment circuit breaker: rolling back to deploymentId {OLD}."
+    )
 
 
 def test_rollback_without_a_completed_deployment_just_fails() -> None:

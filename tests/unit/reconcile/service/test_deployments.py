@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from ecs_operator.api import DeploymentStatus, RolloutState
+from ecs_operator.reconcile.service import SchedulerState
 from ecs_operator.reconcile.service.naming import deployment_id, task_name
 
 from .builders import A1, B1, NEW, OLD, UID, MakeService, MakeTask, after, run, summary
@@ -79,12 +80,14 @@ def test_what_starts_a_deployment(service: MakeService, task_definition: str, cr
         assert ids == [(OLD, DeploymentStatus.PRIMARY)]
 
 
-def test_an_older_deployment_without_tasks_is_inactive() -> None:
+def test_an_older_deployment_without_tasks_is_no_longer_listed() -> None:
     svc = MakeService().desired(1).deployment(NEW, "web:2", rollout=RolloutState.IN_PROGRESS, created=-60)
     svc = svc.deployment(OLD, "web:1", status=DeploymentStatus.ACTIVE)
     tasks = [MakeTask("new").of(NEW, "web:2").healthy().on(A1).build()]
-    got = summary(run(svc.build(), tasks, "web:2"))
-    assert got["deployments"] == [(NEW, "PRIMARY", "COMPLETED", 0), (OLD, "INACTIVE", "COMPLETED", 0)]
+    plan = run(svc.build(), tasks, "web:2")
+    got = summary(plan)
+    assert got["deployments"] == [(NEW, "PRIMARY", "COMPLETED", 0)]
+    assert plan.state.last_completed == (NEW, "web:2", None)
     assert got["events"] == [
         f"service web (deployment {NEW}) deployment completed.",
         "service web has reached a steady state.",
@@ -124,7 +127,7 @@ def test_a_rolling_deployment_runs_to_completion() -> None:
         "start": {},
         "stop": [],
         "counts": (2, 2, 0),
-        "deployments": [(new, "PRIMARY", "COMPLETED", 0), (OLD, "INACTIVE", "COMPLETED", 0)],
+        "deployments": [(new, "PRIMARY", "COMPLETED", 0)],
         "events": [
             f"service web (deployment {new}) deployment completed.",
             "service web has reached a steady state.",
@@ -137,10 +140,11 @@ def test_a_rolling_deployment_runs_to_completion() -> None:
     assert sim.plan().events == ()
 
 
-def test_inactive_deployments_are_pruned_but_the_last_completed_is_kept() -> None:
+def test_inactive_deployments_are_not_listed() -> None:
+    """ECS lists PRIMARY and ACTIVE deployments only: a services-stable waiter sees exactly one."""
     svc = MakeService().desired(1).deployment("ecs-svc/9", "web:9", created=-10)
     for n in range(1, 7):
-        rollout = RolloutState.COMPLETED if n == 1 else RolloutState.FAILED
+        rollout = RolloutState.COMPLETED if n == 1 else RolloutState.IN_PROGRESS
         svc = svc.deployment(
             f"ecs-svc/{n}",
             f"web:{n}",
@@ -150,7 +154,12 @@ def test_inactive_deployments_are_pruned_but_the_last_completed_is_kept() -> Non
         )
     tasks = [MakeTask("t").of("ecs-svc/9", "web:9").healthy().on(A1).build()]
     ids = [d.id for d in run(svc.build(), tasks, "web:9").status.deployments]
-    assert ids == ["ecs-svc/9", "ecs-svc/6", "ecs-svc/5", "ecs-svc/4", "ecs-svc/1"]
+    assert ids == ["ecs-svc/9"]
+
+
+def test_the_last_completed_deployment_survives_the_state_round_trip() -> None:
+    state = SchedulerState(last_completed=("ecs-svc/1", "web:1", "2026-11-27T10:00"))
+    assert SchedulerState.from_object(state.to_object()) == state
 
 
 def test_the_status_written_back_is_read_the_same() -> None:
