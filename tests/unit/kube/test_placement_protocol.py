@@ -404,3 +404,28 @@ def test_a_scale_in_stop_written_while_the_placement_is_recorded_stands(
     assert (status["lastStatus"], status["stopCode"]) == ("STOPPED", "ServiceSchedulerInitiated")
     assert claims_by_task(store) == {} and node_of_pod(store) == []
     assert violations(store) == []
+
+
+def test_a_pod_created_late_for_a_task_stopped_meanwhile_goes_with_its_event(
+    store: FakeStore, cluster: World
+) -> None:
+    """A recorded the placement; before A's pod create lands, the user stops the task and another
+    pass ends it STOPPED (claim released). A's late pod is deleted by its own event's pass."""
+    cluster.task("t")
+
+    def stop_meanwhile() -> None:
+        with another_process():
+            store.mutate(
+                GROUP, TASKS.plural, "t", lambda o: o["spec"].update(desiredStatus="STOPPED"), NAMESPACE
+            )
+            for _ in range(2):
+                reconcile(store, cluster)
+
+    store.before(stop_meanwhile, "create", plural="pods")
+    reconcile(store, cluster)
+    assert task(cluster)["status"]["lastStatus"] == "STOPPED"
+    (late,) = store.all("", "pods", NAMESPACE)  # A's create landed after the stop
+    tasks.reconcile_task(task(cluster), instances(store), late, pod_known=True)  # the pod's ADDED event
+    assert store.all("", "pods", NAMESPACE) == []
+    assert claims_by_task(store) == {}
+    assert violations(store) == []
