@@ -265,10 +265,17 @@ def test_kubectl_ecs_update_service_and_describe_services(kube: Kube, cluster: s
     wait_for(lambda: len(running(kube, namespace, "web")) == 2, timeout=90, what="2 running")
     first = service_status(kube, namespace, "web")["deployments"][0]["id"]
     ok(plugin(kube, namespace, "update-service", "--service", "web", "--force-new-deployment"))
-    wait_for(
-        lambda: (d := service_status(kube, namespace, "web")["deployments"]) and d[0]["id"] != first,
-        timeout=90,
-        what="a new deployment",
+    # Describe once the new deployment has completed: while it rolls out the old one is listed too
+    # (ACTIVE), after it only the new one (the old one is INACTIVE, and ECS does not list it).
+    new = wait_for(
+        lambda: (
+            (d := service_status(kube, namespace, "web")["deployments"])
+            and d[0]["id"] != first
+            and d[0].get("rolloutState") == "COMPLETED"
+            and d[0]
+        ),
+        timeout=120,
+        what="the new deployment completed",
     )
     out = ok(
         plugin(kube, namespace, "describe-services", "--cluster", cluster, "--services", "web", "-o", "json")
@@ -276,6 +283,8 @@ def test_kubectl_ecs_update_service_and_describe_services(kube: Kube, cluster: s
     doc = json.loads(out)
     assert doc["services"][0]["serviceName"] == "web"
     assert doc["services"][0]["desiredCount"] == 2
-    assert len(doc["services"][0]["deployments"]) >= 2
+    listed = [(d["id"], d["status"], d.get("rolloutState")) for d in doc["services"][0]["deployments"]]
+    assert listed == [(new["id"], "PRIMARY", "COMPLETED")]
+    assert new["forceNewDeployment"]
     missing = plugin(kube, namespace, "describe-services", "--services", "nope", "-o", "json")
     assert missing.returncode == 1 and json.loads(missing.stdout)["failures"][0]["reason"] == "MISSING"
