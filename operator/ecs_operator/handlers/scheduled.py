@@ -49,6 +49,7 @@ from pydantic import ValidationError
 from ecs_operator import metrics
 from ecs_operator.api.meta import API_VERSION, owner_reference
 from ecs_operator.api.scheduledtask import ScheduledTaskSpec, ScheduleState, parse_scheduled_task
+from ecs_operator.handlers import leadership
 from ecs_operator.kube import objects
 from ecs_operator.kube.creator import AsyncCreator
 from ecs_operator.kube.errors import Conflict, Invalid, KubeError, NotFound
@@ -76,6 +77,12 @@ _EXECUTOR: list[Executor] = []
 def _wake(uid: str) -> None:
     event = _WAKERS.get(uid)
     if event is not None:
+        event.set()
+
+
+def wake_all() -> None:
+    """Every schedule plans again now (this replica just took over a cluster: handlers.resync)."""
+    for event in list(_WAKERS.values()):
         event.set()
 
 
@@ -214,6 +221,8 @@ class Runner:
         meta = obj["metadata"]
         if meta.get("deletionTimestamp"):
             return None
+        if not leadership.owns(str(obj["spec"].get("cluster", ""))):
+            return None  # another replica fires this cluster's schedules; taking it over wakes us
         generation = int(meta.get("generation", 1))
         if generation != self.generation:
             self.generation, self.watermark = generation, None
