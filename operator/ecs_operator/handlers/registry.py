@@ -12,6 +12,7 @@ from ecs_operator.handlers import (
     settings,
     taskdefs,
     tasks,
+    tenancy,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "settings",
     "taskdefs",
     "tasks",
+    "tenancy",
 ]

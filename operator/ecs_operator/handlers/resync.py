@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from ecs_operator.handlers import leadership, scheduled, services, tasks
+from ecs_operator.handlers import leadership, scheduled, services, tasks, tenancy
 from ecs_operator.kube import objects
 from ecs_operator.kube.objects import INSTANCES, SERVICES, TASKS, Obj
 
@@ -36,7 +36,8 @@ def resync(cluster: str) -> None:
         if not leadership.owns(cluster):
             return  # handed over meanwhile: the new holder resyncs
         try:
-            tasks.reconcile_task(task, instances)
+            if not tenancy.refuse_task(task):
+                tasks.reconcile_task(task, instances)
         except Exception as exc:  # the task's timer tries again
             log.warning(f"resync {cluster}: task {task['metadata']['name']}: {exc!r}")
     for service in objects.list_objects(SERVICES):
@@ -44,6 +45,8 @@ def resync(cluster: str) -> None:
             continue
         meta = service["metadata"]
         try:
+            if tenancy.refuse_service(service):
+                continue
             services.reconcile_service(meta["namespace"], meta["name"], _instances)
         except Exception as exc:  # the service's timer tries again
             log.warning(f"resync {cluster}: service {meta['name']}: {exc!r}")

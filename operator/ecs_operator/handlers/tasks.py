@@ -26,7 +26,7 @@ from typing import Any, cast
 import kopf
 
 from ecs_operator import metrics
-from ecs_operator.handlers import leadership, snapshots
+from ecs_operator.handlers import leadership, snapshots, tenancy
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.kube import claims, objects, pods
 from ecs_operator.kube.errors import Conflict, NotFound
@@ -278,6 +278,8 @@ def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
         return
     if not leadership.owns(str(task["spec"].get("cluster", ""))):
         return
+    if tenancy.refuse_task(task):
+        return
     reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))))
 
 
@@ -313,6 +315,8 @@ def task_tick(body: kopf.Body, **kwargs: Any) -> None:
     """Time-based transitions the events miss: health after 40 s, a pod that never came."""
     task = objects.plain(body)
     if not leadership.owns(str(task["spec"].get("cluster", ""))):
+        return
+    if tenancy.refuse_task(task):
         return
     reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))))
 
