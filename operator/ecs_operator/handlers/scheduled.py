@@ -276,7 +276,7 @@ class Runner:
         else:
             self.failures = 0
         if refused:  # the invocation fails for good (not retried): the namespace may not use the cluster
-            ready_override = rs.Ready(False, rs.LAUNCH_FAILED, refused[:1000])
+            ready_override = rs.Ready(False, rs.LAUNCH_FAILED, f"{tenancy.ACCESS_DENIED}: {refused}"[:1000])
         self.watermark = plan.handled_through
         outcome = self.outcome(generation, parsed, plan, [*runs, *launched], now, ready_override)
         delay = STATUS_DELAY[0] + jitter(self.uid, STATUS_DELAY[1]) if launched else 0.0

@@ -41,7 +41,8 @@ def default_namespace() -> str:
     except OSError:
         pass
     try:
-        _, current = config.list_kube_config_contexts()
+        # The file `configure` chose ($KUBECONFIG): the client's own default was fixed at import.
+        _, current = config.list_kube_config_contexts(config_file=os.environ.get("KUBECONFIG") or None)
         return str((current or {}).get("context", {}).get("namespace") or "default")
     except Exception:  # no kubeconfig (in-cluster without the file): the documented default
         return "default"
