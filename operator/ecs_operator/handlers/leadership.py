@@ -267,7 +267,7 @@ async def cluster_seen(name: str, type: str, **_: Any) -> None:
 
 
 @kopf.daemon(GROUP, VERSION, "ecsclusters", cancellation_timeout=5.0)
-async def cluster_resync(name: str, stopped: kopf.DaemonStopped, **_: Any) -> None:
+async def cluster_takeover_resync(name: str, stopped: kopf.DaemonStopped, **_: Any) -> None:
     """Resync the cluster each time this replica acquires it after startup (see the docstring)."""
     if not STATE.enabled:
         return
