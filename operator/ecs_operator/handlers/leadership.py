@@ -138,9 +138,9 @@ def _write(cluster: str, holder: str, now: datetime, lease: rl.LeaseRecord | Non
     return True
 
 
-def tick(startup: bool = False) -> None:
-    """One look at the leases and the writes it calls for."""
-    now = datetime.now(UTC)
+def tick(startup: bool = False, now: datetime | None = None) -> None:
+    """One look at the leases and the writes it calls for (`now` is injected by tests)."""
+    now = now or datetime.now(UTC)
     records = kleases.list_leases(STATE.namespace)
     _renew_member(records, now)
     members = [r for r in records if r.name.startswith(rl.MEMBER_PREFIX)]
