@@ -16,7 +16,7 @@ import pytest
 
 from ecs_operator.handlers import leadership
 from ecs_operator.kube import leases as kleases
-from ecs_operator.kube.errors import AlreadyExists, Conflict
+from ecs_operator.kube.errors import AlreadyExists, Conflict, KubeError
 from ecs_operator.reconcile.leadership import LeaseRecord
 
 T0 = datetime(2026, 12, 2, 18, 0, 0, tzinfo=UTC)
@@ -145,3 +145,21 @@ def test_a_deleted_cluster_lease_is_deleted_and_unknown_clusters_have_one_owner(
 
 def test_leases_off_owns_everything(store: Store) -> None:
     assert owns(leadership.State(enabled=False), "anything")
+
+
+def test_leases_forbidden_means_working_as_with_leases_off_until_allowed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = replica("op-a", {"alpha"})
+    leadership.STATE = a
+
+    def forbidden(namespace: str) -> list[LeaseRecord]:
+        raise KubeError("403 Forbidden: leases is forbidden", 403)
+
+    monkeypatch.setattr(kleases, "list_leases", forbidden)
+    leadership.checked_tick(startup=True)
+    assert a.forbidden and owns(a, "alpha")
+    monkeypatch.setattr(kleases, "list_leases", store.list)
+    leadership.STATE = a
+    leadership.checked_tick()
+    assert not a.forbidden and owns(a, "alpha") and store.holder("alpha") == "op-a"

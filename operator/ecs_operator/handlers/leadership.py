@@ -29,13 +29,14 @@ Objects naming a cluster that has no EcsCluster get no lease: the member that cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +60,7 @@ class State:
     """The process's view: configuration, what it holds (monotonic deadlines), what it knows."""
 
     enabled: bool = False
+    forbidden: bool = False  # the Lease API answered 403: work as with --leases=off meanwhile
     identity: str = ""
     namespace: str = "default"
     duration: float = rl.DURATION
@@ -95,7 +97,7 @@ def configure(enabled: bool, identity: str | None = None, namespace: str | None 
 
 def owns(cluster: str) -> bool:
     """Does this replica reconcile `cluster` now? The one gate of every handler entry point."""
-    if not STATE.enabled:
+    if not STATE.enabled or STATE.forbidden:
         return True
     deadline = STATE.held.get(cluster)
     if deadline is not None and time.monotonic() < deadline:
@@ -145,31 +147,43 @@ def tick(startup: bool = False, now: datetime | None = None) -> None:
     _renew_member(records, now)
     members = [r for r in records if r.name.startswith(rl.MEMBER_PREFIX)]
     STATE.members = rl.live_members(members, STATE.identity, now)
-    by_cluster = {
-        r.name.removeprefix(rl.CLUSTER_PREFIX): r for r in records if r.name.startswith(rl.CLUSTER_PREFIX)
-    }
     with STATE.lock:
         clusters = set(STATE.clusters)
+    by_cluster = rl.leases_by_cluster(clusters, records)
     decision = rl.decide(STATE.identity, now, clusters, by_cluster, STATE.members, STATE.renew_every)
     for cluster in list(STATE.held):
         if cluster not in decision.holding:
             STATE.held.pop(cluster, None)  # taken by someone else, or about to be released
     for cluster in decision.release:
         lease = by_cluster[cluster]
-        if cluster in clusters:
-            _write(cluster, "", now, lease)
-        else:
-            kleases.delete(STATE.namespace, lease)
-        log.info(f"leases: released cluster {cluster}")
+        with _one_cluster(cluster):
+            if cluster in clusters:
+                _write(cluster, "", now, lease)
+            else:
+                kleases.delete(STATE.namespace, lease)
+            log.info(f"leases: released cluster {cluster}")
     for cluster in decision.renew:
-        if not _write(cluster, STATE.identity, now, by_cluster.get(cluster)):
-            STATE.held.pop(cluster, None)
+        with _one_cluster(cluster):
+            if not _write(cluster, STATE.identity, now, by_cluster.get(cluster)):
+                STATE.held.pop(cluster, None)
     for cluster in decision.acquire:
-        if _write(cluster, STATE.identity, now, by_cluster.get(cluster)):
-            log.info(f"leases: acquired cluster {cluster} (members: {sorted(STATE.members)})")
-            if not startup:
-                _acquired(cluster)
+        with _one_cluster(cluster):
+            if _write(cluster, STATE.identity, now, by_cluster.get(cluster)):
+                log.info(f"leases: acquired cluster {cluster} (members: {sorted(STATE.members)})")
+                if not startup:
+                    _acquired(cluster)
     metrics.clusters_held(len(held()))
+
+
+@contextlib.contextmanager
+def _one_cluster(cluster: str) -> Iterator[None]:
+    """A write the API server refuses for one cluster (422, 5xx) must not stop the others'."""
+    try:
+        yield
+    except KubeError as exc:
+        if exc.status == 403:
+            raise
+        log.warning(f"leases: cluster {cluster}: {exc}")
 
 
 def _acquired(cluster: str) -> None:
@@ -180,13 +194,42 @@ def _acquired(cluster: str) -> None:
         loop.call_soon_threadsafe(waker.set)
 
 
+def _forbidden(exc: KubeError) -> bool:
+    """Leases this replica may not use (an older chart's role, or a RoleBinding not in effect yet):
+    work like --leases=off, loudly, until they work. Safety never depended on them; doing nothing
+    until someone fixes RBAC would be worse."""
+    if exc.status != 403:
+        return False
+    if not STATE.forbidden:
+        log.error(f"leases: forbidden ({exc}); reconciling every cluster, as with --leases=off")
+    STATE.forbidden = True
+    return True
+
+
+def checked_tick(startup: bool = False) -> None:
+    """`tick`, and what a 403 means (above)."""
+    try:
+        tick(startup=startup)
+    except KubeError as exc:
+        if not _forbidden(exc):
+            raise
+        return
+    if STATE.forbidden:
+        log.warning("leases: allowed again; sharing the clusters")
+        STATE.forbidden = False
+
+
 def _run() -> None:
     failures = 0
     while not STATE.stop.is_set():
         try:
-            tick()
+            checked_tick()
             failures = 0
-        except (KubeError, OSError) as exc:
+        except KubeError as exc:
+            failures += 1
+            if failures in (1, 10) or failures % 60 == 0:
+                log.warning(f"leases: {exc}")
+        except OSError as exc:
             failures += 1
             if failures in (1, 10) or failures % 60 == 0:
                 log.warning(f"leases: {exc}")
@@ -228,7 +271,7 @@ async def start_leadership(**_: Any) -> None:
     with STATE.lock:
         STATE.clusters.update(names)
     try:
-        await loop.run_in_executor(None, lambda: tick(startup=True))
+        await loop.run_in_executor(None, lambda: checked_tick(startup=True))
     except (KubeError, OSError) as exc:
         log.warning(f"leases: first look failed ({exc}); the loop tries again")
     STATE.stop.clear()

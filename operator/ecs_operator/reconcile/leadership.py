@@ -104,8 +104,31 @@ class Decision:
         return frozenset(self.acquire) | frozenset(self.renew) | frozenset(self.keep)
 
 
+MAX_NAME = 253
+
+
 def cluster_lease_name(cluster: str) -> str:
-    return f"{CLUSTER_PREFIX}{cluster}"
+    """`ecs-operator-cluster-<cluster>`; a name too long for an object name keeps a prefix of the
+    cluster's name and gets a digest of the whole (distinct, and the same on every replica)."""
+    name = f"{CLUSTER_PREFIX}{cluster}"
+    if len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha256(cluster.encode()).hexdigest()[:16]
+    return f"{name[: MAX_NAME - 17].rstrip('.-')}-{digest}"
+
+
+def leases_by_cluster(clusters: Iterable[str], leases: Iterable[LeaseRecord]) -> dict[str, LeaseRecord]:
+    """The cluster leases keyed by cluster name; a lease of no known cluster keeps its name as key
+    (only its holder cares: it releases it)."""
+    by_name = {lease.name: lease for lease in leases if lease.name.startswith(CLUSTER_PREFIX)}
+    out: dict[str, LeaseRecord] = {}
+    for cluster in clusters:
+        found = by_name.pop(cluster_lease_name(cluster), None)
+        if found is not None:
+            out[cluster] = found
+    for name, lease in by_name.items():
+        out[name] = lease
+    return out
 
 
 def member_lease_name(identity: str) -> str:

@@ -13,7 +13,9 @@ from ecs_operator.reconcile.leadership import (
     Decision,
     LeaseRecord,
     assignment,
+    cluster_lease_name,
     decide,
+    leases_by_cluster,
     live_members,
     owner_without_lease,
     sanitize_identity,
@@ -155,3 +157,31 @@ def test_a_cluster_without_an_ecscluster_has_one_owner() -> None:
 )
 def test_sanitize_identity(raw: str, expected: str) -> None:
     assert sanitize_identity(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("cluster", "expected"),
+    [
+        pytest.param("prod", "ecs-operator-cluster-prod", id="short"),
+        pytest.param("a" * 232, "ecs-operator-cluster-" + "a" * 232, id="longest-kept"),
+    ],
+)
+def test_cluster_lease_name(cluster: str, expected: str) -> None:
+    assert cluster_lease_name(cluster) == expected
+
+
+def test_a_cluster_name_too_long_for_a_lease_gets_a_digest() -> None:
+    long_a, long_b = "a" * 240 + "x", "a" * 240 + "y"
+    names = {cluster_lease_name(long_a), cluster_lease_name(long_b)}
+    assert len(names) == 2 and all(len(n) <= 253 for n in names)
+
+
+def test_leases_are_keyed_by_cluster_and_strangers_by_name() -> None:
+    long = "b" * 250
+    known = lease(ME, 1, name=cluster_lease_name(long))
+    stranger = lease(ME, 1, name="ecs-operator-cluster-gone")
+    member = lease(ME, 1, name="ecs-operator-member-op-a")
+    assert leases_by_cluster([long, "absent"], [known, stranger, member]) == {
+        long: known,
+        "ecs-operator-cluster-gone": stranger,
+    }
