@@ -147,14 +147,15 @@ def test_leases_off_owns_everything(store: Store) -> None:
     assert owns(leadership.State(enabled=False), "anything")
 
 
-def test_leases_forbidden_means_working_as_with_leases_off_until_allowed(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("status", [403, 404], ids=["forbidden", "no-namespace"])
+def test_unusable_leases_mean_working_as_with_leases_off_until_they_work(
+    store: Store, monkeypatch: pytest.MonkeyPatch, status: int
 ) -> None:
     a = replica("op-a", {"alpha"})
     leadership.STATE = a
 
     def forbidden(namespace: str) -> list[LeaseRecord]:
-        raise KubeError("403 Forbidden: leases is forbidden", 403)
+        raise KubeError(f"{status}: leases unusable", status)
 
     monkeypatch.setattr(kleases, "list_leases", forbidden)
     leadership.checked_tick(startup=True)

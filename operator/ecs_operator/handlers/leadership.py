@@ -60,7 +60,7 @@ class State:
     """The process's view: configuration, what it holds (monotonic deadlines), what it knows."""
 
     enabled: bool = False
-    forbidden: bool = False  # the Lease API answered 403: work as with --leases=off meanwhile
+    forbidden: bool = False  # the Lease API answered 403/404: work as with --leases=off meanwhile
     identity: str = ""
     namespace: str = "default"
     duration: float = rl.DURATION
@@ -181,7 +181,7 @@ def _one_cluster(cluster: str) -> Iterator[None]:
     try:
         yield
     except KubeError as exc:
-        if exc.status == 403:
+        if exc.status in (403, 404):
             raise
         log.warning(f"leases: cluster {cluster}: {exc}")
 
@@ -195,10 +195,10 @@ def _acquired(cluster: str) -> None:
 
 
 def _forbidden(exc: KubeError) -> bool:
-    """Leases this replica may not use (an older chart's role, or a RoleBinding not in effect yet):
-    work like --leases=off, loudly, until they work. Safety never depended on them; doing nothing
-    until someone fixes RBAC would be worse."""
-    if exc.status != 403:
+    """Leases this replica cannot use (403: an older chart's role, or a RoleBinding not in effect
+    yet; 404: no such namespace): work like --leases=off, loudly, until they work. Safety never
+    depended on them; doing nothing until someone fixes the setup would be worse."""
+    if exc.status not in (403, 404):
         return False
     if not STATE.forbidden:
         log.error(f"leases: forbidden ({exc}); reconciling every cluster, as with --leases=off")

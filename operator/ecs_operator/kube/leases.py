@@ -22,7 +22,7 @@ from kubernetes import config
 from kubernetes.client.exceptions import ApiException
 
 from ecs_operator.kube.client import clients
-from ecs_operator.kube.errors import map_api_errors, translate
+from ecs_operator.kube.errors import Conflict, map_api_errors, translate
 from ecs_operator.reconcile.leadership import LeaseRecord
 
 LABEL = "ecs-operator.dev/lease"  # value: "cluster" or "member"
@@ -125,13 +125,19 @@ def write(
     previous: LeaseRecord | None,
 ) -> LeaseRecord:
     """Create the lease (previous None) or replace it at previous.resourceVersion: `Conflict` (409)
-    when another replica wrote it first. holder "" releases it."""
+    when another replica wrote it first, or deleted it. holder "" releases it. A 404 on create
+    means the namespace does not exist."""
     body = _body(namespace, name, kind, holder, now, duration, previous)
     api = clients().coordination
     if previous is None:
         response = api.create_namespaced_lease(namespace, cast(Any, body), _preload_content=False)
-    else:
+        return record(_load(response))
+    try:
         response = api.replace_namespaced_lease(name, namespace, cast(Any, body), _preload_content=False)
+    except ApiException as exc:
+        if exc.status == 404:  # deleted since it was read: as stale as a changed one
+            raise Conflict(f"lease {name} is gone", 409) from exc
+        raise
     return record(_load(response))
 
 
