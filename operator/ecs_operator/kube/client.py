@@ -20,6 +20,7 @@ class Clients:
     core: client.CoreV1Api
     custom: client.CustomObjectsApi
     networking: client.NetworkingV1Api
+    coordination: client.CoordinationV1Api
     api: client.ApiClient
 
 
@@ -45,5 +46,6 @@ def clients() -> Clients:
         core=client.CoreV1Api(api),
         custom=client.CustomObjectsApi(api),
         networking=client.NetworkingV1Api(api),
+        coordination=client.CoordinationV1Api(api),
         api=api,
     )
