@@ -4,7 +4,7 @@ Why two layers: the invariants (I1–I7) are about the shared ledger and hold fo
 the suite's checks (S1–S3) are about *this* workload's promises, which only the harness knows:
 
 - S1 every service that was not deleted reaches its desired count with exactly one deployment
-  left, PRIMARY, on the task definition's latest revision, rolloutState COMPLETED, and that many
+  left (PRIMARY; the INACTIVE records the operator keeps as history do not count), on the task definition's latest revision, rolloutState COMPLETED, and that many
   RUNNING tasks of it really exist (status.runningCount is not taken on trust);
 - S2 every occurrence of a schedule from its startDate up to its watermark
   (status.nextScheduleTime) launched exactly once (each index has exactly one first attempt), and
@@ -110,11 +110,12 @@ def services_done(state: State, expected: Expected) -> list[Violation]:
             out.append(
                 Violation("S1", subject, f"runningCount {status.get('runningCount')}, desired {desired}")
             )
-        if len(deployments) != 1:
-            states = [(d.get("status"), d.get("taskDefinition"), d.get("rolloutState")) for d in deployments]
-            out.append(Violation("S1", subject, f"{len(deployments)} deployments: {states}"))
+        live = [d for d in deployments if d.get("status") != "INACTIVE"]  # INACTIVE ones are history
+        if len(live) != 1 or live[0].get("status") != "PRIMARY":
+            states = [(d.get("status"), d.get("taskDefinition"), d.get("rolloutState")) for d in live]
+            out.append(Violation("S1", subject, f"{len(live)} deployments not INACTIVE: {states}"))
             continue
-        primary = deployments[0]
+        primary = live[0]
         family = str(spec.get("taskDefinition", "")).split(":")[0]
         want_td = f"{family}:{latest.get(family)}"
         if primary.get("rolloutState") != "COMPLETED":

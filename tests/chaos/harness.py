@@ -24,6 +24,7 @@ import shutil
 import signal
 import statistics
 import sys
+import threading
 import time
 import traceback
 from collections import Counter
@@ -103,6 +104,8 @@ class Run:
         self.proxy: Toxiproxy | None = None
         self.replicas: faults.Replicas | None = None
         self.fault_counts: Counter[str] = Counter()
+        self.cp_lock = threading.Lock()
+        self.threads: list[threading.Thread] = []
         self.during: set[str] = set()
 
     def log(self, msg: str) -> None:
@@ -210,10 +213,9 @@ class Run:
                 if fault.kind == "sigkill":
                     replicas.kill(fault.targets[0], restart_after=fault.duration)
                 elif fault.kind in ("kube-apiserver", "etcd"):
-                    self.cp.stop(fault.kind, signal.SIGKILL if fault.hard else signal.SIGTERM)
-                    time.sleep(fault.duration)
-                    self.cp.start(fault.kind)
-                    wait(self.api.ready, timeout=120, what="API server ready again")
+                    thread = threading.Thread(target=self.restart, args=(fault,), daemon=True)
+                    thread.start()
+                    self.threads.append(thread)
                 else:
                     added = faults.add_toxics(proxy, fault, ident)
 
@@ -226,6 +228,18 @@ class Run:
                 self.log(f"fault {fault.kind} failed: {traceback.format_exc(limit=2)}")
 
         return inject
+
+    def restart(self, fault: faults.Fault) -> None:
+        """Stop a control-plane component, leave it down, start it again (in a thread, so the
+        workload goes on meanwhile and meets the outage); one component at a time."""
+        with self.cp_lock:
+            started = time.monotonic()
+            # SIGTERM gets 5 s: kube-apiserver's graceful shutdown can linger for 30 s after draining
+            self.cp.stop(fault.kind, signal.SIGKILL if fault.hard else signal.SIGTERM, timeout=5)
+            time.sleep(fault.duration)
+            self.cp.start(fault.kind)
+            wait(self.api.ready, timeout=120, what="API server ready again")
+            self.log(f"{fault.kind} back after {time.monotonic() - started:.1f}s")
 
     def sample(self) -> None:
         """The invariants that hold at every committed resourceVersion, checked mid-run."""
@@ -242,13 +256,14 @@ class Run:
 
     def end_faults(self, workload: Workload) -> float:
         assert self.proxy is not None and self.replicas is not None
+        for thread in self.threads:
+            thread.join(timeout=300)
         self.proxy.clear()
         for name in ("etcd", "kube-apiserver"):
             pid = self.cp.pids().get(name)
             if pid is None or not localcp._alive(pid):
                 self.cp.start(name)
         self.replicas.settle()
-        workload.finish_start_tasks()
         self.log("faults over: toxics removed, crash points disarmed, every replica running")
         return time.monotonic()
 

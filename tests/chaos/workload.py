@@ -64,7 +64,6 @@ class Workload:
     cluster: str = "chaos"
     expected: Expected = field(init=False)
     counts: dict[str, int] = field(default_factory=dict)
-    scheduler: subprocess.Popen[str] | None = None
     burst1: list[str] = field(default_factory=list)
     web_desired: int = 0
     stop_count: int = 0
@@ -164,9 +163,9 @@ class Workload:
             spec = {"cluster": self.cluster, "taskDefinition": "batch" if name == "tmp" else "web", **extra}
             self.api.create("EcsService", "ecsservices", name, spec, self.namespace)
             self.expected.services.add(name)
-        # A cron schedule every minute from the next whole minute at least 20 s away.
-        if self.tick_start is None:
-            self.tick_start = (datetime.now(UTC) + timedelta(seconds=80)).replace(second=0, microsecond=0)
+        # A cron schedule, every minute from startDate: each occurrence must be launched once.
+        if self.tick_start is None:  # the next whole minute at least 5 s away
+            self.tick_start = (datetime.now(UTC) + timedelta(seconds=65)).replace(second=0, microsecond=0)
         start = self.tick_start
         spec = {
             "cluster": self.cluster,
@@ -195,8 +194,9 @@ class Workload:
         self.api.patch_spec("ecstaskdefinitions", "web", spec, self.namespace)
 
     def start_tasks(self) -> None:
-        """The example custom scheduler, run as a user would (straight to the API server)."""
-        self.scheduler = subprocess.Popen(
+        """The example custom scheduler, run as a user would (straight to the API server); a run
+        that failed before creating anything is an error, so the step is tried again."""
+        proc = subprocess.run(
             [
                 sys.executable,
                 str(ROOT / "examples" / "custom_scheduler.py"),
@@ -207,23 +207,15 @@ class Workload:
                 f"--zone={self.scheduler_zone}",
                 f"--kubeconfig={self.admin_kubeconfig}",
             ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            capture_output=True,
             text=True,
             cwd=ROOT,
+            timeout=120,
         )
-
-    def finish_start_tasks(self) -> None:
-        if self.scheduler is None:
-            return
-        try:
-            out, _ = self.scheduler.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.scheduler.kill()
-            out, _ = self.scheduler.communicate()
-        self._count("StartTask", out.count(" -> "))
-        if self.scheduler.returncode != 0:
-            self.log(f"custom scheduler exited {self.scheduler.returncode}: {out.strip()[-300:]}")
+        created = proc.stdout.count(" -> ")
+        self._count("StartTask", created)
+        if proc.returncode != 0 and not created:
+            raise RuntimeError(f"custom scheduler exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
 
     def cordon(self) -> None:
         node = self.cordoned
