@@ -106,6 +106,7 @@ class Replica:
     kubeconfig: Path
     log_path: Path
     env: dict[str, str]
+    args: list[str] = field(default_factory=list)
     proc: OperatorProcess | None = None
     restart_at: float | None = None
     starts: int = 0
@@ -200,7 +201,7 @@ class Replicas:
 
 def replica_env(name: str, armed: bool, seed: int, crashpoints: str) -> dict[str, str]:
     """A replica's environment: its identity (for Lease holders) and, on one replica, crash points."""
-    env: dict[str, Any] = {"POD_NAME": name, "ECS_OPERATOR_IDENTITY": name, "PYTHONUNBUFFERED": "1"}
+    env: dict[str, Any] = {"POD_ID": name, "POD_NAME": name, "PYTHONUNBUFFERED": "1"}
     if armed and crashpoints:
         env["ECS_OPERATOR_CRASHPOINTS"] = crashpoints
         env["ECS_OPERATOR_CRASH_SEED"] = str(seed)

@@ -16,13 +16,16 @@ asserts on one. Logs of every process stay in the run's directory (.tmp/chaos/ru
 
 from __future__ import annotations
 
+import functools
 import heapq
 import json
 import math
 import random
+import re
 import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -56,6 +59,7 @@ class RunConfig:
     extra_faults: int = 3  # faults beyond one of each kind
     converge_timeout: float = 180.0
     replicas: int | None = None  # default: 2 or 3, by the seed
+    leases: str | None = None  # "on" / "off" when the operator has --leases; default: by the seed
     crashpoints: str = CRASHPOINTS
     out_dir: Path = ROOT / ".tmp" / "chaos"
 
@@ -64,6 +68,7 @@ class RunConfig:
 class RunResult:
     seed: int
     replicas: int = 0
+    leases: str = "n/a"  # the operator's --leases, or n/a when it has none
     faults: dict[str, int] = field(default_factory=dict)  # kind → count (crash points included)
     workload: dict[str, int] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)  # after convergence (or its timeout)
@@ -121,22 +126,27 @@ class Run:
         self.api = Api.from_kubeconfig(self.cp.kubeconfig)
         self.proxy = Toxiproxy(self.dir, self.cp.ports["apiserver"]).start()
         count = self.config.replicas or self.rng.choice([2, 3])
+        # Correctness must not depend on the leases: when the operator has them, half the runs
+        # go without (every replica on every cluster, racing).
+        leases = self.rng.choice(["on", "off"])
+        if has_leases_flag():
+            self.result.leases = self.config.leases or leases
+        args = [f"--leases={self.result.leases}"] if self.result.leases != "n/a" else []
         members = []
         for i in range(count):
             name = f"chaos-op-{i}"
             self.proxy.add_proxy(name)
             env = faults.replica_env(name, i == 0, self.config.seed, self.config.crashpoints)
-            members.append(
-                faults.Replica(
-                    name, self.proxy.kubeconfig(self.cp.kubeconfig, name), self.dir / f"{name}.log", env
-                )
-            )
+            kubeconfig = self.proxy.kubeconfig(self.cp.kubeconfig, name)
+            members.append(faults.Replica(name, kubeconfig, self.dir / f"{name}.log", env, args))
         self.result.replicas = count
         self.replicas = faults.Replicas(random.Random(self.config.seed + 1), members)
         self.replicas.start_all()
         workload = Workload(self.api, self.cp.kubeconfig, random.Random(self.config.seed + 2), self.log)
         workload.setup()
-        self.log(f"set up: {count} replicas, {self.config.phase_seconds:.0f}s fault phase")
+        self.log(
+            f"set up: {count} replicas, leases {self.result.leases}, {self.config.phase_seconds:.0f}s faults"
+        )
         return workload
 
     def teardown(self) -> None:
@@ -291,11 +301,7 @@ class Run:
         mine = [x for x in leases if workload.cluster in x["metadata"]["name"]] or leases
         holder = str((mine[0].get("spec") or {}).get("holderIdentity") or "")
         victim = next(
-            (
-                r.name
-                for r in self.replicas.members
-                if r.name in holder or str(self.replicas.pid_of(r.name)) in holder
-            ),
+            (r.name for r in self.replicas.members if holds(holder, r.name, self.replicas.pid_of(r.name))),
             None,
         )
         if victim is None:
@@ -383,6 +389,23 @@ class Run:
             self.result.seconds = time.monotonic() - self.started
             (self.dir / "result.json").write_text(json.dumps(asdict(self.result), indent=2, default=str))
         return self.result
+
+
+def holds(holder: str, name: str, pid: int | None) -> bool:
+    """Is `holder` (a Lease's holderIdentity) this replica: its name ($POD_ID), or host-<pid>?"""
+    return holder == name or (pid is not None and re.search(rf"-{pid}$", holder) is not None)
+
+
+@functools.cache
+def has_leases_flag() -> bool:
+    """Does this operator have `--leases` (per-cluster Leases)? Asked once, from its --help."""
+    out = subprocess.run(
+        [sys.executable, "-m", "ecs_operator.cli.main", "run", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    return "--leases" in out.stdout
 
 
 def run_once(config: RunConfig) -> RunResult:

@@ -71,15 +71,15 @@ def markdown(results: list[RunResult], command: str) -> str:
         "",
         "## Runs",
         "",
-        "| seed | replicas | faults | workload | converged after | violations | mid-run | failover | seconds |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| seed | replicas | leases | faults | workload | converged after | violations | mid-run | failover | seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         faults = ", ".join(f"{k} {n}" for k, n in sorted(r.faults.items()))
         work = ", ".join(f"{k} {n}" for k, n in sorted(r.workload.items()))
         conv = _seconds(r.converge_seconds) if r.converged else "**no**"
         lines.append(
-            f"| {r.seed} | {r.replicas} | {faults} | {work} | {conv} | {len(r.violations)} | {len(r.during)} |"
+            f"| {r.seed} | {r.replicas} | {r.leases} | {faults} | {work} | {conv} | {len(r.violations)} | {len(r.during)} |"
             f" {r.failover_note} | {r.seconds:.0f} |"
         )
     details = [r for r in results if r.violations or r.during or r.error or r.unexpected_exits]
