@@ -192,12 +192,12 @@ class Run:
     def retrying(
         self, what: str, action: Callable[[], None], push: Callable[[float, str, Callable[[], None]], None]
     ) -> Callable[[], None]:
-        """A workload step that is tried again (up to a minute) while the API server refuses it."""
+        """A workload step that is tried again (for up to two minutes) while the API server refuses it."""
         deadline = [0.0]
 
         def step() -> None:
             if not deadline[0]:
-                deadline[0] = time.monotonic() + 60
+                deadline[0] = time.monotonic() + 120
             try:
                 action()
                 self.log(f"step: {what}")
@@ -244,18 +244,23 @@ class Run:
         workload goes on meanwhile and meets the outage); one component at a time."""
         with self.cp_lock:
             started = time.monotonic()
-            # SIGTERM gets 5 s: kube-apiserver's graceful shutdown can linger for 30 s after draining
-            self.cp.stop(fault.kind, signal.SIGKILL if fault.hard else signal.SIGTERM, timeout=5)
-            time.sleep(fault.duration)
-            self.cp.start(fault.kind)
-            wait(self.api.ready, timeout=120, what="API server ready again")
-            self.log(f"{fault.kind} back after {time.monotonic() - started:.1f}s")
+            try:
+                # SIGTERM gets 5 s: kube-apiserver's graceful shutdown lingers for 30 s after draining
+                self.cp.stop(fault.kind, signal.SIGKILL if fault.hard else signal.SIGTERM, timeout=5)
+                time.sleep(fault.duration)
+                self.cp.start(fault.kind)
+                wait(self.api.ready, timeout=120, what="API server ready again")
+                self.log(f"{fault.kind} back after {time.monotonic() - started:.1f}s")
+            except Exception:  # end_faults starts whatever is still down
+                self.log(f"restart of {fault.kind} failed: {traceback.format_exc(limit=2)}")
 
     def sample(self) -> None:
         """The invariants that hold at every committed resourceVersion, checked mid-run."""
+        if not self.api.ready():  # down or restarting: a read would only wait for its timeout
+            return
         try:
             state = read_state(self.api, self.expected)
-        except Exception:  # the API server may be down right now
+        except Exception:  # it went down in between
             return
         for v in violations(state, self.expected, settled=False):
             if str(v) not in self.during:
