@@ -22,7 +22,7 @@ from pathlib import Path
 from kubernetes.client.exceptions import ApiException
 
 from tests.chaos.api import Api
-from tests.chaos.checks import Expected
+from tests.chaos.checks import LABEL_SCHEDULE_UID, Expected
 
 ROOT = Path(__file__).resolve().parents[2]
 CAPACITY_LABEL = "node.ecs-operator.dev/capacity"
@@ -263,6 +263,8 @@ class Workload:
 
     def delete_stopped(self) -> None:
         for task in self.api.items("ecstasks", self.namespace):
+            if LABEL_SCHEDULE_UID in (task["metadata"].get("labels") or {}):
+                continue  # a schedule's tasks are its memory of what it launched (checks.schedules_once)
             if (task.get("status") or {}).get("lastStatus") == "STOPPED":
                 self.api.delete("ecstasks", task["metadata"]["name"], self.namespace)
                 self._count("deleted")
