@@ -7,8 +7,9 @@ the suite's checks (S1–S3) are about *this* workload's promises, which only th
   left (PRIMARY; the INACTIVE records the operator keeps as history do not count), on the task definition's latest revision, rolloutState COMPLETED, and that many
   RUNNING tasks of it really exist (status.runningCount is not taken on trust);
 - S2 every occurrence of a schedule from its startDate up to its watermark
-  (status.nextScheduleTime) launched exactly once (each index has exactly one first attempt), and
-  the watermark is not behind the clock: an occurrence due a while ago has been launched;
+  (status.nextScheduleTime) launched exactly once (each index has exactly one first attempt, and
+  a retry only follows an attempt that failed to start), and the watermark is not behind the
+  clock: an occurrence due a while ago has been launched;
 - S3 no object stays deleting, whatever its kind, and services the workload deleted are gone.
 
 Reads happen in an order that cannot invent a violation: a schedule before its tasks (the
@@ -165,6 +166,7 @@ def schedules_once(state: State, expected: Expected, now: datetime) -> list[Viol
                 Violation("S2", name, f"occurrence {watermark:%H:%M:%S} due, not launched at {now:%H:%M:%S}")
             )
         first: Counter[tuple[datetime, int]] = Counter()
+        attempts: dict[tuple[datetime, int, int], Obj] = {}
         for task in state.tasks:
             meta = task["metadata"]
             if (meta.get("labels") or {}).get(LABEL_SCHEDULE_UID) != uid:
@@ -174,8 +176,19 @@ def schedules_once(state: State, expected: Expected, now: datetime) -> list[Viol
             if when is None or when < start or (when - start) % timedelta(minutes=1):
                 out.append(Violation("S2", _name(task), f"launched for an occurrence that is none: {when}"))
                 continue
-            if notes.get(ANNOTATION_ATTEMPT) == "1":
-                first[(when, int(notes.get(ANNOTATION_INDEX, "0")))] += 1
+            index, attempt = int(notes.get(ANNOTATION_INDEX, "0")), int(notes.get(ANNOTATION_ATTEMPT, "0"))
+            attempts[(when, index, attempt)] = task
+            if attempt == 1:
+                first[(when, index)] += 1
+        for (when, index, attempt), task in sorted(attempts.items(), key=lambda kv: kv[0]):
+            before = attempts.get((when, index, attempt - 1))
+            failed = (
+                before is not None and (before.get("status") or {}).get("stopCode") == "TaskFailedToStart"
+            )
+            if attempt > 1 and not failed:
+                out.append(
+                    Violation("S2", _name(task), f"retry {attempt} of a launch that did not fail to start")
+                )
         occurrence = start
         while occurrence < watermark:
             for index in range(1, expected.schedule_task_count + 1):

@@ -129,6 +129,10 @@ def schedule(next_minute: int) -> dict[str, Any]:
     }
 
 
+def failed(task: dict[str, Any]) -> dict[str, Any]:
+    return {**task, "status": {"lastStatus": "STOPPED", "stopCode": "TaskFailedToStart"}}
+
+
 ALL = [tick_task(m, i) for m in range(3) for i in (1, 2)]
 
 
@@ -136,7 +140,8 @@ ALL = [tick_task(m, i) for m in range(3) for i in (1, 2)]
     ("next_minute", "tasks", "found"),
     [
         (3, ALL, []),
-        (3, [*ALL, tick_task(1, 2, attempt=2)], []),  # a retry is not a second launch
+        (3, [*ALL[:3], failed(tick_task(1, 2)), tick_task(1, 2, attempt=2), *ALL[4:]], []),
+        (3, [*ALL, tick_task(1, 2, attempt=2)], ["retry 2 of a launch that did not fail to start"]),
         (
             3,
             [t for t in ALL if t["metadata"]["name"] != "tick-1-2-1"],
@@ -149,7 +154,7 @@ ALL = [tick_task(m, i) for m in range(3) for i in (1, 2)]
             ["launched 2×"],
         ),
     ],
-    ids=["once-each", "retry", "missing", "behind", "twice"],
+    ids=["once-each", "retry", "spurious-retry", "missing", "behind", "twice"],
 )
 def test_schedules_once(next_minute: int, tasks: list[dict[str, Any]], found: list[str]) -> None:
     expected = Expected("chaos", "chaos", schedules={"tick": START}, schedule_task_count=2)
