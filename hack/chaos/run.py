@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phase", type=float, default=75.0, help="seconds of faults per run")
     parser.add_argument("--extra-faults", type=int, default=3, help="faults beyond one of each kind")
     parser.add_argument("--converge-timeout", type=float, default=180.0)
+    parser.add_argument(
+        "--leases",
+        choices=("on", "off"),
+        default=None,
+        help="force the replicas' --leases (default: by seed)",
+    )
     args = parser.parse_args(argv)
     results: list[RunResult] = []
     for i in range(args.runs):
@@ -40,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             phase_seconds=args.phase,
             extra_faults=args.extra_faults,
             converge_timeout=args.converge_timeout,
+            leases=args.leases,
         )
         result = run_once(config)
         results.append(result)
