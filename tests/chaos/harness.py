@@ -286,6 +286,7 @@ class Run:
         """Poll until every check passes with settled=True; (converged, seconds, last violations)."""
         start = time.monotonic()
         last: list[str] = ["never read the API"]
+        next_log = start
         while time.monotonic() - start < timeout:
             try:
                 found = violations(read_state(self.api, self.expected), self.expected, settled=True)
@@ -294,6 +295,9 @@ class Run:
                 last = [f"read failed: {err!r}"[:200]]
             if not last:
                 return True, time.monotonic() - start, []
+            if time.monotonic() >= next_log:  # what convergence is waiting for, now and then
+                self.log(f"converging: {len(last)} checks failing, e.g. {last[:3]}"[:400])
+                next_log = time.monotonic() + 30
             time.sleep(3)
         return False, time.monotonic() - start, last
 
@@ -374,7 +378,12 @@ class Run:
             if ok:
                 self.failover(workload)
                 if self.result.failover_seconds is not None:
-                    ok2, _, last2 = self.converge(self.config.converge_timeout)
+                    ok2, seconds2, last2 = self.converge(self.config.converge_timeout)
+                    self.log(
+                        f"after the failover: converged in {seconds2:.1f}s"
+                        if ok2
+                        else "after the failover: did not converge"
+                    )
                     self.result.violations = [f"after failover: {v}" for v in last2]
                     self.result.converged = ok2
             self.result.watch_gone = self.watch_gone(rv0)

@@ -1,6 +1,6 @@
 """The short seeded subset of the fault-injection suite that `make test` runs.
 
-One run (seed CHAOS_SEED, default 7) with every kind of fault once plus one more, a 50-second
+One run (seed CHAOS_SEED, default 7) with every kind of fault once plus one more, a 40-second
 fault phase, two replicas (one with crash points armed): after the faults stop, every invariant and every suite check
 must pass (the run polls until they do, bounded), and none of the invariants that hold at every
 resourceVersion may have been seen broken mid-run. No timed assertion: how long convergence took
@@ -20,7 +20,7 @@ from tests.chaos.report import markdown
 @pytest.mark.timeout(900)
 def test_seeded_faults_leave_no_violation() -> None:
     seed = int(os.environ.get("CHAOS_SEED", "7"))
-    config = RunConfig(seed=seed, phase_seconds=50, extra_faults=1, converge_timeout=180, replicas=2)
+    config = RunConfig(seed=seed, phase_seconds=40, extra_faults=1, converge_timeout=180, replicas=2)
     result = run_once(config)
     report = markdown([result], f"pytest tests/chaos (seed {seed})")
     print(report)
