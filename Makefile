@@ -6,13 +6,14 @@ STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 STATE ?= $(or $(ECS_OPERATOR_STATE),/tmp/ecs-operator-local)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv controlplane up down run test lint unit integration crds bench clean
+.PHONY: help venv controlplane up down run test lint unit integration crds bench chaos clean
 
 help:
 	@echo "make run    - build and start the local control plane, apply CRDs and examples, run the operator"
 	@echo "make test   - lint, type-check, CRD drift check, unit and integration tests"
 	@echo "make down   - stop the local control plane started by 'make run'"
 	@echo "make bench  - benchmarks (prints a table, writes bench/results/)"
+	@echo "make chaos  - fault-injection suite, CHAOS_RUNS (20) seeded runs from CHAOS_SEED (1); writes bench/results/chaos-*.md"
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || PY=python3; test -d $(VENV) || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -56,6 +57,10 @@ crds: venv
 
 bench: venv controlplane
 	$(VENV)/bin/python bench/run.py
+
+chaos: venv controlplane
+	bash hack/chaos/build-toxiproxy.sh >/dev/null
+	$(VENV)/bin/python hack/chaos/run.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

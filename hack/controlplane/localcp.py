@@ -143,6 +143,7 @@ class ControlPlane:
     topology: Path = HERE / "topology.yaml"
     ports: dict[str, int] = field(default_factory=dict)
     apiserver_extra: list[str] = field(default_factory=list)  # e.g. a benchmark's audit log flags
+    etcd_extra: list[str] = field(default_factory=list)  # e.g. the chaos suite's short compaction
 
     @property
     def kubeconfig(self) -> Path:
@@ -196,6 +197,37 @@ class ControlPlane:
                 _signal_group(pid, signal.SIGKILL)
         (self.state_dir / "pids.json").unlink(missing_ok=True)
 
+    def stop(self, name: str, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> None:
+        """Stop one component and wait for it to exit (the fault-injection suite stops etcd or
+        kube-apiserver, then starts it again with `start`); SIGKILL if it outlives `timeout`."""
+        pid = self.pids().get(name)
+        if pid is None:
+            raise KeyError(f"{name} was not started from {self.state_dir}")
+        _signal_group(pid, sig)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            _signal_group(pid, signal.SIGKILL)
+        log(f"stopped {name} (pid {pid}, {sig.name})")
+
+    def start(self, name: str) -> None:
+        """Start one stopped component again with the same flags, ports and data; for the API
+        server, wait until it is ready."""
+        args = {
+            "etcd": self.etcd_args,
+            "kube-apiserver": self.apiserver_args,
+            "kube-controller-manager": self.kcm_args,
+            "kube-scheduler": self.scheduler_args,
+            "kwok": self.kwok_args,
+        }[name]()
+        pid = self.pids().get(name)
+        if pid is not None and _alive(pid):
+            raise RuntimeError(f"{name} is still running (pid {pid})")
+        self.spawn(name, build_binaries(), args)
+        if name == "kube-apiserver":
+            self.wait_ready()
+
     def is_running(self) -> bool:
         pids = self.pids()
         if not pids or not all(_alive(p) for p in pids.values()):
@@ -245,6 +277,7 @@ class ControlPlane:
             "--unsafe-no-fsync=true",
             "--quota-backend-bytes=4294967296",
             "--log-level=warn",
+            *self.etcd_extra,
         ]
 
     def apiserver_args(self) -> list[str]:

@@ -68,6 +68,10 @@ and never fails a handler (`counts_errors` re-raises the handler's own exception
 | instance_remaining_cpu_units     | gauge     | CI                      | registered − claimed CPU units    |
 | instance_remaining_memory_mib    | gauge     | CI                      | registered − claimed memory, MiB  |
 | instance_running_tasks           | gauge     | CI                      | claims on the instance            |
+| clusters_held                    | gauge     |                         | clusters whose Lease this replica |
+|                                  |           |                         | holds (it reconciles them); the   |
+|                                  |           |                         | sum over replicas is the number   |
+|                                  |           |                         | of clusters once they settle      |
 
 SVC = cluster, ecs_namespace, ecs_service; CI = cluster, container_instance, zone (INACTIVE
 instances are left out of the instance_* gauges: they offer no capacity).
@@ -104,6 +108,7 @@ from prometheus_client import (
     PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     start_http_server,
 )
@@ -187,6 +192,12 @@ RECONCILE_ERRORS = Counter(
     "ecs_operator_reconcile_errors_total",
     "Exceptions that escaped a handler, by kind and exception class.",
     ["kind", "error"],
+    registry=REGISTRY,
+)
+
+CLUSTERS_HELD = Gauge(
+    "ecs_operator_clusters_held",
+    "Clusters whose coordination Lease this replica holds: the clusters it reconciles.",
     registry=REGISTRY,
 )
 
@@ -527,6 +538,15 @@ def scheduled_task_created(cluster: str, invoked_at: datetime, attempt: int) -> 
 def scheduled_runs_missed(namespace: str, name: str, count: int, reason: str) -> None:
     """Invocations that will never run (`skipped`, `retries_exhausted`)."""
     SCHEDULED_MISSED.labels(namespace, name, reason).inc(count)
+
+
+# -- leadership ----------------------------------------------------------------------------------
+
+
+@_safe
+def clusters_held(count: int) -> None:
+    """How many cluster Leases this replica holds now (handlers/leadership.py, every tick)."""
+    CLUSTERS_HELD.set(count)
 
 
 # -- errors --------------------------------------------------------------------------------------

@@ -249,9 +249,12 @@ def test_every_rendered_manifest_passes_a_server_side_dry_run(
     helm: Helm, kube: Kube, namespace: str, scenario: Path
 ) -> None:
     docs = helm.template(f"dry-{scenario.stem}"[:40], namespace, "-f", str(scenario))
-    expected = ["ClusterRole", "ClusterRoleBinding", "Deployment", "Service", "ServiceAccount"]
+    expected = ["ClusterRole", "ClusterRoleBinding", "Deployment", "Role", "RoleBinding", "Service"]
+    expected.append("ServiceAccount")
     if "peering" in scenario.stem:
         expected.append("ClusterKopfPeering")
+    else:
+        expected.append("NetworkPolicy")
     if "servicemonitor" in scenario.stem:
         expected.append("ServiceMonitor")
     assert kinds(docs) == sorted(expected)
@@ -302,8 +305,14 @@ def test_the_deployment_runs_the_operator_as_the_design_says(helm: Helm) -> None
     deployment = deployment_of(helm.template("shape", "ecs-system"))
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
-    assert deployment["spec"]["replicas"] == 1
-    assert container["args"][:2] == ["--liveness=http://0.0.0.0:8080/healthz", "--metrics-port=9090"]
+    assert deployment["spec"]["replicas"] == 2
+    assert container["args"][:3] == [
+        "--liveness=http://0.0.0.0:8080/healthz",
+        "--metrics-port=9090",
+        "--leases=on",
+    ]
+    env = {e["name"]: e.get("valueFrom") for e in container["env"]}
+    assert env["POD_NAMESPACE"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
     assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"health": 8080, "metrics": 9090}
@@ -325,6 +334,40 @@ def test_metrics_disabled_turns_the_endpoint_off(helm: Helm) -> None:
     assert "--metrics-port=0" in container["args"]
     assert [p["name"] for p in container["ports"]] == ["health"]
     assert "Service" not in kinds(docs)
+
+
+def test_the_network_policy_admits_health_and_metrics_and_reaches_the_api_server_and_dns(helm: Helm) -> None:
+    docs = helm.template("np", "ecs-system")
+    policy = next(d for d in docs if d["kind"] == "NetworkPolicy")["spec"]
+    assert policy["podSelector"]["matchLabels"] == deployment_of(docs)["spec"]["selector"]["matchLabels"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    assert [rule["ports"] for rule in policy["ingress"]] == [
+        [{"port": 8080, "protocol": "TCP"}],
+        [{"port": 9090, "protocol": "TCP"}],
+    ]
+    assert all("from" not in rule for rule in policy["ingress"])  # metricsFrom empty: any source
+    assert [rule["ports"] for rule in policy["egress"]] == [
+        [{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}],
+        [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+    ]
+    role = next(d for d in docs if d["kind"] == "Role")
+    assert role["metadata"]["namespace"] == "ecs-system"
+    assert role["rules"] == [
+        {
+            "apiGroups": ["coordination.k8s.io"],
+            "resources": ["leases"],
+            "verbs": ["list", "create", "update", "delete"],
+        }
+    ]
+
+
+def test_leases_and_the_network_policy_can_be_turned_off(helm: Helm) -> None:
+    docs = helm.template(
+        "off", "ecs-system", "--set", "networkPolicy.enabled=false", "--set", "leases.enabled=false"
+    )
+    (container,) = deployment_of(docs)["spec"]["template"]["spec"]["containers"]
+    assert "--leases=off" in container["args"]
+    assert "NetworkPolicy" not in kinds(docs)
 
 
 # ---- helm install ----------------------------------------------------------------------------------
@@ -356,6 +399,8 @@ def test_helm_install_creates_the_release_objects(
         ("service", f"{full}-metrics"),
     ):
         kube.kubectl("get", kind, name, f"--namespace={namespace}")
+    for kind in ("role", "rolebinding", "networkpolicy"):
+        kube.kubectl("get", kind, full, f"--namespace={namespace}")
     for kind in ("clusterrole", "clusterrolebinding"):
         kube.kubectl("get", kind, full)
     binding = kube.get_json("clusterrolebinding", full)

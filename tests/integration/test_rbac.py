@@ -165,6 +165,10 @@ def test_the_token_has_exactly_the_chart_role(admin: Kube, release: Release, tmp
     assert (
         can(as_sa, "create", "configmaps") and can(as_sa, "list", "nodes") and can(as_sa, "create", "events")
     )
+    # The Leases, in the release namespace only (the Role); namespace labels, read-only.
+    assert can(as_sa, "update", "leases") and can(as_sa, "create", "leases") and can(as_sa, "list", "leases")
+    assert not can(as_sa, "update", "leases", "--namespace=default")
+    assert can(as_sa, "watch", "namespaces") and not can(as_sa, "patch", "namespaces")
     # Nothing beyond what the code uses: no secrets, no updates, no writes to nodes, no CRD changes.
     assert not can(as_sa, "get", "secrets")
     assert not can(as_sa, "update", "ecstasks")
@@ -216,6 +220,11 @@ def test_operator_does_the_job_with_the_chart_role_and_no_403(
     )
     pod = admin.get_json("pod", status["podName"], "-n", ns)
     assert pod["spec"]["nodeName"] == status["containerInstance"].split(".", 1)[1]
+    # It placed that task holding the cluster's Lease, kept in the release namespace (its kubeconfig
+    # context's namespace) beside its member lease.
+    leases = {i["metadata"]["name"] for i in admin.get_json("leases", "-n", ns)["items"]}
+    assert f"ecs-operator-cluster-{cluster}" in leases
+    assert any(name.startswith("ecs-operator-member-") for name in leases)
     # Kubernetes Events are posted (events: create). Only Warning events reach the API (the
     # operator sets Kopf's posting level to WARNING), so provoke one: a revision that does not exist.
     admin.apply(manifest("EcsTask", "missing", {"cluster": cluster, "taskDefinition": "app:9"}, ns))

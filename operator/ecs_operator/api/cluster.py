@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ecs_operator.api.common import DNS_SUBDOMAIN, LabelSelector
+from ecs_operator.api.common import DNS_SUBDOMAIN, LabelSelector, SelectorRequirement
 from ecs_operator.api.conditions import Condition, conditions_field
 from ecs_operator.api.meta import AGE, KindInfo, PrinterColumn, Resource, SpecModel, StatusModel
 
@@ -55,6 +55,25 @@ class FargateCapacity(SpecModel):
     )
 
 
+class NamespaceSelectorRequirement(SelectorRequirement):
+    """A Kubernetes label selector requirement over namespace labels."""
+
+    key: str = Field(min_length=1, max_length=317, description="The namespace label key.")
+
+
+class NamespaceSelector(SpecModel):
+    """A Kubernetes label selector over namespaces; an empty selector matches every namespace."""
+
+    match_labels: dict[str, str] | None = Field(
+        default=None,
+        description="Namespaces must carry every one of these labels with exactly these values "
+        "(kubernetes.io/metadata.name is the namespace's name).",
+    )
+    match_expressions: list[NamespaceSelectorRequirement] | None = Field(
+        default=None, max_length=64, description="Namespaces must satisfy every one of these requirements."
+    )
+
+
 class EcsClusterSpec(SpecModel):
     """The desired state of an EcsCluster."""
 
@@ -65,6 +84,13 @@ class EcsClusterSpec(SpecModel):
     )
     fargate: FargateCapacity | None = Field(
         default=None, description="Optional Fargate capacity. Absent: FARGATE tasks cannot run here."
+    )
+    namespace_selector: NamespaceSelector | None = Field(
+        default=None,
+        description="The namespaces whose EcsTasks, EcsServices and ScheduledTasks may run on this "
+        "cluster (ECS guards RunTask and CreateService with IAM; this is that guard). Others are refused "
+        "with AccessDeniedException and nothing is placed; tasks already placed keep running. Absent: "
+        "every namespace.",
     )
 
 

@@ -29,7 +29,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--peering",
         default=None,
         help="Kopf peering name: a higher-priority operator pauses this one. Not needed for two"
-        " replicas, which are safe at once (claims are compare-and-swap).",
+        " replicas, which share the clusters through Leases (and are safe at once in any case).",
+    )
+    run.add_argument(
+        "--leases",
+        choices=("on", "off"),
+        default="on",
+        help="share the clusters between replicas with one coordination Lease per cluster (on), or"
+        " let every replica work on every cluster (off; still safe, only slower)",
+    )
+    run.add_argument(
+        "--lease-namespace",
+        default=None,
+        help="namespace of the Leases (default: $POD_NAMESPACE, the in-cluster namespace, the"
+        " kubeconfig context's namespace, else default)",
+    )
+    run.add_argument(
+        "--identity", default=None, help="this replica's name in the Leases (default: $POD_ID, else host-pid)"
     )
     run.add_argument("--liveness", default=None, help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")
     run.add_argument(
@@ -44,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         configure(args.kubeconfig)
         import ecs_operator.handlers.registry  # noqa: F401  (registers every handler)
+        from ecs_operator.handlers import leadership
+
+        leadership.configure(args.leases == "on", args.identity, args.lease_namespace)
 
         kopf.configure(verbose=args.verbose)  # Kopf's own log format, timestamps included
         metrics.serve(args.metrics_port)

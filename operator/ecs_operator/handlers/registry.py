@@ -2,6 +2,30 @@
 
 from __future__ import annotations
 
-from ecs_operator.handlers import instances, retirement, scheduled, services, settings, sweep, taskdefs, tasks
+from ecs_operator.handlers import (
+    instances,
+    leadership,
+    resync,
+    retirement,
+    scheduled,
+    services,
+    settings,
+    sweep,
+    taskdefs,
+    tasks,
+    tenancy,
+)
 
-__all__ = ["instances", "retirement", "scheduled", "services", "settings", "sweep", "taskdefs", "tasks"]
+__all__ = [
+    "instances",
+    "leadership",
+    "resync",
+    "retirement",
+    "scheduled",
+    "services",
+    "settings",
+    "sweep",
+    "taskdefs",
+    "tasks",
+    "tenancy",
+]

@@ -50,6 +50,7 @@ from ecs_operator import metrics
 from ecs_operator.api.meta import API_VERSION, owner_reference
 from ecs_operator.api.scheduledtask import ScheduledTaskSpec, ScheduleState, parse_scheduled_task
 from ecs_operator.crashpoints import crashpoint
+from ecs_operator.handlers import leadership, tenancy
 from ecs_operator.kube import objects
 from ecs_operator.kube.creator import AsyncCreator
 from ecs_operator.kube.errors import Conflict, Invalid, KubeError, NotFound
@@ -77,6 +78,12 @@ _EXECUTOR: list[Executor] = []
 def _wake(uid: str) -> None:
     event = _WAKERS.get(uid)
     if event is not None:
+        event.set()
+
+
+def wake_all() -> None:
+    """Every schedule plans again now (this replica just took over a cluster: handlers.resync)."""
+    for event in list(_WAKERS.values()):
         event.set()
 
 
@@ -215,6 +222,8 @@ class Runner:
         meta = obj["metadata"]
         if meta.get("deletionTimestamp"):
             return None
+        if not leadership.owns(str(obj["spec"].get("cluster", ""))):
+            return None  # another replica fires this cluster's schedules; taking it over wakes us
         generation = int(meta.get("generation", 1))
         if generation != self.generation:
             self.generation, self.watermark = generation, None
@@ -241,7 +250,8 @@ class Runner:
         mark = rs.watermark(obj["status"], generation, now, self.watermark)
         runs = self.runs(now)
         plan = rs.plan_invocations(parsed.schedule, self.uid, parsed.policy, mark, now, runs)
-        launched, errors = await self.launch(obj, parsed, plan.launches, now)
+        refused = await self.refused(obj) if plan.launches else None
+        launched, errors = await self.launch(obj, parsed, () if refused else plan.launches, now)
         self.give_up(obj["metadata"]["namespace"], plan.give_ups)
         for skipped in plan.skipped:  # decided for good: the watermark passes them in any case
             metrics.scheduled_runs_missed(meta["namespace"], meta["name"], skipped.count, "skipped")
@@ -266,11 +276,24 @@ class Runner:
                 kopf.warn(self.body, reason=rs.LAUNCH_FAILED, message=message[:1000])
         else:
             self.failures = 0
+        if refused:  # the invocation fails for good (not retried): the namespace may not use the cluster
+            ready_override = rs.Ready(False, rs.LAUNCH_FAILED, f"{tenancy.ACCESS_DENIED}: {refused}"[:1000])
         self.watermark = plan.handled_through
         outcome = self.outcome(generation, parsed, plan, [*runs, *launched], now, ready_override)
         delay = STATUS_DELAY[0] + jitter(self.uid, STATUS_DELAY[1]) if launched else 0.0
         self.post_status(outcome, now, delay)
         return wake_at
+
+    async def refused(self, obj: Obj) -> str | None:
+        """AccessDeniedException when the cluster's namespaceSelector leaves this namespace out
+        (handlers/tenancy.py): each invocation due then creates nothing and says why."""
+        meta = obj["metadata"]
+        message = await self.call(
+            tenancy.refusal, tenancy.RUN_TASK, str(obj["spec"].get("cluster", "")), meta["namespace"]
+        )
+        if message:
+            kopf.warn(self.body, reason=tenancy.ACCESS_DENIED, message=f"RunTask not invoked: {message}")
+        return message
 
     def runs(self, now: datetime) -> list[rs.TaskRun]:
         """The tasks launched so far: the index, and what this process created that it lacks yet."""

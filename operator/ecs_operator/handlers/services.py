@@ -26,6 +26,7 @@ import kopf
 from ecs_operator import metrics
 from ecs_operator.api import EcsService, EcsTask, to_wire
 from ecs_operator.api.meta import owner_reference
+from ecs_operator.handlers import leadership, tenancy
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.handlers.tasks import write_status as write_task_status
 from ecs_operator.kube import load_balancers as klb
@@ -294,26 +295,40 @@ def service_changed(name: str, namespace: str | None, type: str, body: kopf.Body
     metrics.observe_service(body, deleted=type == "DELETED")
     if type == "DELETED" or body.metadata.get("deletionTimestamp"):
         return
+    if not leadership.owns(str(body.spec.get("cluster", ""))):
+        return
+    if tenancy.refuse_service(objects.plain(body)):
+        return
     reconcile_service(str(namespace), name, _instances_from(kwargs))
 
 
 @kopf.on.event(GROUP, VERSION, "ecstasks", labels={SERVICE_LABEL: kopf.PRESENT})
 @metrics.counts_errors("EcsService")
-def service_task_changed(labels: kopf.Labels, namespace: str | None, **kwargs: Any) -> None:
+def service_task_changed(labels: kopf.Labels, namespace: str | None, spec: kopf.Spec, **kwargs: Any) -> None:
+    if not leadership.owns(str(spec.get("cluster", ""))):
+        return
+    if tenancy.refusal(tenancy.CREATE_SERVICE, str(spec.get("cluster", "")), str(namespace)):
+        return
     reconcile_service(str(namespace), labels[SERVICE_LABEL], _instances_from(kwargs))
 
 
 @kopf.timer(GROUP, VERSION, "ecsservices", interval=10)
 @metrics.counts_errors("EcsService")
-def service_tick(name: str, namespace: str | None, **kwargs: Any) -> None:
+def service_tick(name: str, namespace: str | None, body: kopf.Body, **kwargs: Any) -> None:
     """Time-based rules: health after 40 s, backoff expiry, new or draining instances, steady state."""
+    if not leadership.owns(str(body.spec.get("cluster", ""))):
+        return
+    if tenancy.refuse_service(objects.plain(body)):
+        return
     reconcile_service(str(namespace), name, _instances_from(kwargs))
 
 
 @kopf.on.delete(GROUP, VERSION, "ecsservices")
 @metrics.counts_errors("EcsService")
-def service_deleted(name: str, namespace: str | None, **kwargs: Any) -> None:
+def service_deleted(name: str, namespace: str | None, spec: kopf.Spec, **kwargs: Any) -> None:
     """DRAINING until every task has stopped; then INACTIVE, and Kubernetes may remove it."""
+    if not leadership.owns(str(spec.get("cluster", ""))):
+        raise kopf.TemporaryError("another replica holds the service's cluster", delay=5)
     result = _one_pass(str(namespace), name, _instances_from(kwargs))
     if result is not None and not result.finished:
         raise kopf.TemporaryError("the service is DRAINING: waiting for its tasks to stop", delay=5)

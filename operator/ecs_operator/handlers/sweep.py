@@ -19,7 +19,7 @@ from typing import Any
 import kopf
 
 from ecs_operator import metrics
-from ecs_operator.handlers import snapshots
+from ecs_operator.handlers import leadership, snapshots
 from ecs_operator.kube import claims, objects
 from ecs_operator.kube.errors import NotFound
 from ecs_operator.kube.objects import TASKS, Obj
@@ -69,7 +69,10 @@ def sweep_instance(inst: Obj, views: kopf.Index[str, TaskView]) -> int:
 @kopf.timer(GROUP, VERSION, "ecsclusters", interval=30, initial_delay=15)
 @metrics.counts_errors("EcsCluster")
 def sweep_orphan_claims(name: str, **kwargs: Any) -> None:
-    """Every instance of the cluster, from the watch cache (`tasks.instance_objects`)."""
+    """Every instance of the cluster, from the watch cache (`tasks.instance_objects`), by the
+    replica that holds the cluster (another one sweeping too would be safe, only wasted work)."""
+    if not leadership.owns(name):
+        return
     instances: kopf.Index[str, dict[str, Any]] = kwargs["instance_objects"]
     views: kopf.Index[str, TaskView] = kwargs["task_views"]
     for inst in list(instances.get(name, ())):

@@ -27,7 +27,7 @@ import kopf
 
 from ecs_operator import metrics
 from ecs_operator.crashpoints import crashpoint
-from ecs_operator.handlers import snapshots
+from ecs_operator.handlers import leadership, snapshots, tenancy
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.kube import claims, objects, pods
 from ecs_operator.kube.errors import Conflict, NotFound
@@ -370,6 +370,10 @@ def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
     if type == "DELETED":
         release_claim(task)
         return
+    if not leadership.owns(str(task["spec"].get("cluster", ""))):
+        return
+    if tenancy.refuse_task(task):
+        return
     reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))))
 
 
@@ -384,6 +388,8 @@ def task_pod_changed(body: kopf.Body, type: str, namespace: str | None, **kwargs
     except NotFound:
         return
     if task["metadata"]["uid"] != owner.get("uid"):
+        return
+    if not leadership.owns(str(task["spec"].get("cluster", ""))):
         return
     pod = None if type == "DELETED" else objects.plain(body)
     reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))), pod, pod_known=True)
@@ -402,6 +408,10 @@ def _not_stopped(status: kopf.Status, **_: Any) -> bool:
 def task_tick(body: kopf.Body, **kwargs: Any) -> None:
     """Time-based transitions the events miss: health after 40 s, a pod that never came."""
     task = objects.plain(body)
+    if not leadership.owns(str(task["spec"].get("cluster", ""))):
+        return
+    if tenancy.refuse_task(task):
+        return
     reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))))
 
 

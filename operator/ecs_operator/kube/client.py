@@ -7,8 +7,10 @@ pods) go through the official client; both must use the same credentials, chosen
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from kubernetes import client, config
 
@@ -20,6 +22,7 @@ class Clients:
     core: client.CoreV1Api
     custom: client.CustomObjectsApi
     networking: client.NetworkingV1Api
+    coordination: client.CoordinationV1Api
     api: client.ApiClient
 
 
@@ -41,9 +44,32 @@ def clients() -> Clients:
     # Many handlers run in Kopf's thread pool at once; the default pool of 4 would serialize them.
     cfg.connection_pool_maxsize = 32
     api = client.ApiClient(cfg)
+    _bound_requests(api)
     return Clients(
         core=client.CoreV1Api(api),
         custom=client.CustomObjectsApi(api),
         networking=client.NetworkingV1Api(api),
+        coordination=client.CoordinationV1Api(api),
         api=api,
     )
+
+
+REQUEST_TIMEOUT = (5.0, 30.0)
+"""(connect, read) seconds for every request that does not set its own.
+
+Why: the official client waits forever by default, so a stalled connection (a half-open TCP
+connection, a proxy that stops forwarding) would hold a handler's thread for good. With a bound,
+the request fails as a `KubeError` (kube.errors maps urllib3's errors), and the level-triggered
+handlers retry from a fresh read: a write that timed out may or may not have been applied, and
+every write here is idempotent or compare-and-swap, so trying again is safe.
+"""
+
+
+def _bound_requests(api: client.ApiClient) -> None:
+    rest = api.rest_client
+    unbounded: Callable[..., Any] = rest.request
+
+    def request(*args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
+        return unbounded(*args, _request_timeout=_request_timeout or REQUEST_TIMEOUT, **kwargs)
+
+    rest.request = request  # type: ignore[method-assign]

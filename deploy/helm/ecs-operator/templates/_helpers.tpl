@@ -68,7 +68,7 @@ Combinations the schema cannot refuse, refused with the reason (included by the 
 */}}
 {{- define "ecs-operator.validate" -}}
 {{- if and .Values.peering.enabled (gt (int .Values.replicas) 1) }}
-{{- fail "peering.enabled requires replicas: 1: Kopf pauses every one of several peers with the same priority, so all replicas would pause. Several replicas run active-active without peering." }}
+{{- fail "peering.enabled requires replicas: 1: Kopf pauses every one of several peers with the same priority, so all replicas would pause. Several replicas share the clusters through Leases (leases.enabled) without peering." }}
 {{- end }}
 {{- if and .Values.metrics.serviceMonitor.enabled (not .Values.metrics.enabled) }}
 {{- fail "metrics.serviceMonitor.enabled requires metrics.enabled: the ServiceMonitor scrapes the metrics Service." }}
