@@ -8,6 +8,7 @@ the plumbing that makes the operator's code reach it unchanged.
 from __future__ import annotations
 
 import json
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -135,6 +136,9 @@ class FakeCoreV1Api(_Typed):
         self.store.serve("delete_namespaced_pod", "delete", ("", "pods", namespace, name))
         return None
 
+    def read_namespace(self, name: str, **_: Any) -> Any:
+        return self._serve("read_namespace", "get", "namespaces", "", name, "V1Namespace")
+
     def read_namespaced_config_map(self, name: str, namespace: str, **_: Any) -> Any:
         return self._serve("read_namespaced_config_map", "get", "configmaps", namespace, name, "V1ConfigMap")
 
@@ -150,6 +154,29 @@ class FakeCoreV1Api(_Typed):
         return self._serve(
             "patch_namespaced_service", "patch", "services", namespace, name, "V1Service", body
         )
+
+
+class FakeCoordinationV1Api:
+    """Leases, answered raw (`_preload_content=False`), as `kube.leases` reads them."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def _raw(self, method: str, verb: str, ns: str, name: str, body: Any = None, sel: str = "") -> Any:
+        key = ("coordination.k8s.io", "leases", ns, name)
+        return types.SimpleNamespace(data=json.dumps(self.store.serve(method, verb, key, body, sel)).encode())
+
+    def list_namespaced_lease(self, namespace: str, label_selector: str = "", **_: Any) -> Any:
+        return self._raw("list_namespaced_lease", "list", namespace, "", sel=label_selector)
+
+    def create_namespaced_lease(self, namespace: str, body: Any, **_: Any) -> Any:
+        return self._raw("create_namespaced_lease", "create", namespace, _name_of(body), body)
+
+    def replace_namespaced_lease(self, name: str, namespace: str, body: Any, **_: Any) -> Any:
+        return self._raw("replace_namespaced_lease", "replace", namespace, name, body)
+
+    def delete_namespaced_lease(self, name: str, namespace: str, body: Any = None, **_: Any) -> Any:
+        return self._raw("delete_namespaced_lease", "delete", namespace, name, body)
 
 
 class FakeNetworkingV1Api(_Typed):
@@ -170,6 +197,7 @@ class FakeClients:
         self.core = FakeCoreV1Api(store)
         self.custom = FakeCustomObjectsApi(store)
         self.networking = FakeNetworkingV1Api(store)
+        self.coordination = FakeCoordinationV1Api(store)
         self.api = client.ApiClient(client.Configuration())
 
 

@@ -12,8 +12,8 @@ test that depends on more knows to go to the real thing:
 - one resourceVersion counter for the whole store (as etcd's revision); a write that changes
   nothing keeps the object's resourceVersion (as the API server does);
 - a merge patch (RFC 7386) carrying `metadata.resourceVersion` is a precondition: a mismatch is
-  409 Conflict and nothing is written; create of an existing name is 409 AlreadyExists; a missing
-  object is 404 NotFound;
+  409 Conflict and nothing is written, and so is one in a replace (PUT) or in a delete's
+  preconditions; create of an existing name is 409 AlreadyExists; a missing object is 404 NotFound;
 - `.../status` patches change only `status`; patches of the main resource never change `status`
   and bump `metadata.generation` when `spec` changes (a CRD with the status subresource);
 - delete of an object with finalizers sets `deletionTimestamp`; it goes once they are removed.
@@ -72,7 +72,7 @@ class Call:
     how it was answered ("ok", an HTTP status, "timeout" or "reset")."""
 
     method: str
-    verb: str  # get, list, create, patch, patch_status, delete
+    verb: str  # get, list, create, patch, patch_status, replace, delete
     plural: str
     namespace: str
     name: str
@@ -367,6 +367,9 @@ class FakeStore:
         if verb == "get":
             return copy.deepcopy(current)
         if verb == "delete":
+            wanted = ((body or {}).get("preconditions") or {}).get("resourceVersion")
+            if wanted is not None and wanted != current["metadata"]["resourceVersion"]:
+                raise api_exception(409, "Conflict", f'{plural} "{name}": precondition failed')
             if current["metadata"].get("finalizers"):
                 if not current["metadata"].get("deletionTimestamp"):
                     current["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:01Z"
@@ -374,7 +377,7 @@ class FakeStore:
                 return copy.deepcopy(current)
             del self.objects[key]
             return {"kind": "Status", "status": "Success"}
-        assert body is not None and verb in ("patch", "patch_status")
+        assert body is not None and verb in ("patch", "patch_status", "replace")
         wanted = (body.get("metadata") or {}).get("resourceVersion")
         if wanted is not None and wanted != current["metadata"]["resourceVersion"]:
             raise api_exception(
@@ -383,7 +386,14 @@ class FakeStore:
                 f'Operation cannot be fulfilled on {plural} "{name}": the object has been modified; '
                 "please apply your changes to the latest version and try again",
             )
-        if verb == "patch_status":
+        if verb == "replace":  # PUT: the whole object, status and identity kept
+            updated = {**body, "status": current.get("status")} if "status" in current else dict(body)
+            keep = ("uid", "creationTimestamp", "generation", "resourceVersion", "namespace")
+            updated["metadata"] = {
+                **body.get("metadata", {}),
+                **{k: current["metadata"][k] for k in keep if k in current["metadata"]},
+            }
+        elif verb == "patch_status":
             updated = copy.deepcopy(current)
             updated["status"] = merge_patch(current.get("status"), body.get("status") or {})
         else:

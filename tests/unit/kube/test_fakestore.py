@@ -232,3 +232,31 @@ def test_an_api_exception_carries_the_status_body(store: FakeStore) -> None:
         objects.get(TASKS, "nope", NAMESPACE)
     cause = caught.value.__cause__
     assert isinstance(cause, ApiException) and '"reason": "NotFound"' in str(cause.body)
+
+
+def test_leases_are_compare_and_swap_like_the_api_server(store: FakeStore) -> None:
+    """`kube.leases`: create, replace at the version read (else 409), delete with preconditions."""
+    from datetime import UTC, datetime
+
+    from ecs_operator.kube import leases
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    first = leases.write("ops", "prod", "cluster", "a", now, 15, None)
+    assert [lease.holder for lease in leases.list_leases("ops")] == ["a"]
+    taken = leases.write("ops", "prod", "cluster", "b", now, 15, first)
+    with pytest.raises(Conflict):
+        leases.write("ops", "prod", "cluster", "c", now, 15, first)  # stale: b wrote since
+    leases.delete("ops", first)  # changed since: left alone
+    assert [lease.holder for lease in leases.list_leases("ops")] == ["b"]
+    leases.delete("ops", taken)
+    assert leases.list_leases("ops") == []
+    assert [c.outcome for c in store.log("replace")] == ["ok", 409]
+    assert [c.outcome for c in store.log("delete")] == [409, "ok"]
+
+
+def test_namespace_labels(store: FakeStore) -> None:
+    from ecs_operator.kube import namespaces
+
+    store.put("", "namespaces", {"metadata": {"name": "team", "labels": {"tier": "prod"}}})
+    assert namespaces.labels("team") == {"tier": "prod"}
+    assert namespaces.labels("nope") is None
