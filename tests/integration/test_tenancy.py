@@ -110,11 +110,10 @@ def test_a_namespace_the_selector_leaves_out_is_refused_and_a_labelled_one_is_se
     assert kube.get_json("ecstask", "-n", namespace, "-l", f"{SCHEDULE_UID}={uid}")["items"] == []
     assert kube.get_json("pods", "-n", namespace)["items"] == []
 
-    # The namespace gets the label: tasks run, the service fills.
+    # The namespace gets the label: the service fills, tasks run. The service first: the operator
+    # learns the label from its namespace watch, and a task it saw before that would be refused
+    # for good (STOPPED is final); the service's passes retry until the label is seen.
     kube.kubectl("label", "namespace", namespace, f"{label}=allowed")
-    kube.apply(manifest("EcsTask", "allowed", {"cluster": cluster, "taskDefinition": "web"}, namespace))
-    status = wait_status(kube, namespace, "allowed", "RUNNING", timeout=90)
-    assert status["containerInstance"].startswith(f"{cluster}.")
     served = wait_for(
         lambda: (
             (s := kube.get_json("ecsservice", "web", "-n", namespace))
@@ -125,6 +124,9 @@ def test_a_namespace_the_selector_leaves_out_is_refused_and_a_labelled_one_is_se
         what="the service at 2 running",
     )
     assert ready(served)["status"] == "True"
+    kube.apply(manifest("EcsTask", "allowed", {"cluster": cluster, "taskDefinition": "web"}, namespace))
+    status = wait_status(kube, namespace, "allowed", "RUNNING", timeout=90)
+    assert status["containerInstance"].startswith(f"{cluster}.")
     # The refused task stays refused (STOPPED is final).
     assert task_status(kube, namespace, "denied")["lastStatus"] == "STOPPED"
     kube.kubectl("delete", "ecsservice", "web", "-n", namespace, "--timeout=90s")
