@@ -27,6 +27,7 @@ from ecs_operator import metrics
 from ecs_operator.api import EcsService, EcsTask, ServiceEvent, to_wire
 from ecs_operator.api.meta import owner_reference
 from ecs_operator.handlers import task_launch as tl
+from ecs_operator.handlers.badinput import reports_bad_input
 from ecs_operator.handlers.tasks import write_status as write_task_status
 from ecs_operator.kube import load_balancers as klb
 from ecs_operator.kube import objects
@@ -336,8 +337,13 @@ def _instances_from(kwargs: dict[str, Any]) -> Any:
     return read
 
 
+def _report_bad(service: Obj, message: str) -> None:
+    report_invalid(service, [Problem("spec", message)])
+
+
 @kopf.on.event(GROUP, VERSION, "ecsservices")
 @metrics.counts_errors("EcsService")
+@reports_bad_input("EcsService", _report_bad)
 def service_changed(name: str, namespace: str | None, type: str, body: kopf.Body, **kwargs: Any) -> None:
     metrics.observe_service(body, deleted=type == "DELETED")
     if type == "DELETED" or body.metadata.get("deletionTimestamp"):
@@ -347,12 +353,14 @@ def service_changed(name: str, namespace: str | None, type: str, body: kopf.Body
 
 @kopf.on.event(GROUP, VERSION, "ecstasks", labels={SERVICE_LABEL: kopf.PRESENT})
 @metrics.counts_errors("EcsService")
+@reports_bad_input("EcsService")
 def service_task_changed(labels: kopf.Labels, namespace: str | None, **kwargs: Any) -> None:
     reconcile_service(str(namespace), labels[SERVICE_LABEL], _instances_from(kwargs))
 
 
 @kopf.timer(GROUP, VERSION, "ecsservices", interval=10)
 @metrics.counts_errors("EcsService")
+@reports_bad_input("EcsService", _report_bad)
 def service_tick(name: str, namespace: str | None, **kwargs: Any) -> None:
     """Time-based rules: health after 40 s, backoff expiry, new or draining instances, steady state."""
     reconcile_service(str(namespace), name, _instances_from(kwargs))
@@ -360,6 +368,7 @@ def service_tick(name: str, namespace: str | None, **kwargs: Any) -> None:
 
 @kopf.on.delete(GROUP, VERSION, "ecsservices")
 @metrics.counts_errors("EcsService")
+@reports_bad_input("EcsService")  # last resort: the finalizer goes (its tasks are owned: GC stops them)
 def service_deleted(name: str, namespace: str | None, **kwargs: Any) -> None:
     """DRAINING until every task has stopped; then INACTIVE, and Kubernetes may remove it."""
     result = _one_pass(str(namespace), name, _instances_from(kwargs))
