@@ -375,7 +375,9 @@ def test_the_webhook_is_installed_by_the_chart_and_never_blocks_the_api(helm: He
     assert not [a for a in plain["args"] if a.startswith("--webhook")]
 
 
-def test_the_network_policy_admits_health_and_metrics_and_reaches_the_api_server_and_dns(helm: Helm) -> None:
+def test_the_network_policy_admits_health_metrics_and_webhook_and_reaches_the_api_server_and_dns(
+    helm: Helm,
+) -> None:
     docs = helm.template("np", "ecs-system")
     policy = next(d for d in docs if d["kind"] == "NetworkPolicy")["spec"]
     assert policy["podSelector"]["matchLabels"] == deployment_of(docs)["spec"]["selector"]["matchLabels"]
@@ -383,7 +385,11 @@ def test_the_network_policy_admits_health_and_metrics_and_reaches_the_api_server
     assert [rule["ports"] for rule in policy["ingress"]] == [
         [{"port": 8080, "protocol": "TCP"}],
         [{"port": 9090, "protocol": "TCP"}],
+        [{"port": 9443, "protocol": "TCP"}],  # the API server calls the admission webhook
     ]
+    nohook = helm.template("np", "ecs-system", "--set", "webhook.enabled=false")
+    ingress = next(d for d in nohook if d["kind"] == "NetworkPolicy")["spec"]["ingress"]
+    assert [{"port": 9443, "protocol": "TCP"}] not in [rule["ports"] for rule in ingress]
     assert all("from" not in rule for rule in policy["ingress"])  # metricsFrom empty: any source
     assert [rule["ports"] for rule in policy["egress"]] == [
         [{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}],
