@@ -30,4 +30,6 @@ cat <<MSG
   Starting the operator now (Ctrl-C to stop it; 'make down' stops the control plane).
 
 MSG
-exec .venv/bin/ecs-operator run --kubeconfig "$kubeconfig"
+# The admission webhook on 127.0.0.1 (self-signed): bad query and schedule expressions are refused
+# at `kubectl apply` (README, "Bad input").
+exec .venv/bin/ecs-operator run --kubeconfig "$kubeconfig" --webhook-port "${ECS_OPERATOR_WEBHOOK_PORT:-9443}"

@@ -86,9 +86,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def operator(crds: Kube, control_plane: localcp.ControlPlane) -> Iterator[OperatorProcess]:
-    """One operator for the whole session (tests use their own namespaces and cluster names)."""
-    proc = OperatorProcess(control_plane.kubeconfig, control_plane.state_dir / "operator.log").start()
+    """One operator for the whole session (tests use their own namespaces and cluster names).
+
+    It serves the validating admission webhook (self-signed, on 127.0.0.1), so tests see what a
+    user sees: a bad query or schedule expression refused at `kubectl apply`. Tests of the status
+    backstop opt their namespace out (`tests.support.cluster.opt_out_of_webhook`).
+    """
+    proc = OperatorProcess(
+        control_plane.kubeconfig,
+        control_plane.state_dir / "operator.log",
+        extra_args=[f"--webhook-port={localcp.free_port()}", "--webhook-configuration=ecs-operator.dev"],
+    ).start()
     try:
+        wait_for(
+            lambda: (
+                crds.kubectl(
+                    "get", "validatingwebhookconfiguration", "ecs-operator.dev", check=False
+                ).returncode
+                == 0
+            ),
+            timeout=60,
+            what="the operator's admission webhook registered",
+        )
         yield proc
     finally:
         proc.stop()

@@ -217,6 +217,8 @@ def test_helm_lint_strict(helm: Helm, scenario: Path | None) -> None:
         (["--set", "image.pullPolicy=Sometimes"], "/image/pullPolicy"),
         (["--set", "metrics.serviceMonitor.interval=soon"], "/metrics/serviceMonitor/interval"),
         (["--set", "replicas=2", "--set", "peering.enabled=true"], "peering.enabled requires replicas: 1"),
+        (["--set", "webhook.timeoutSeconds=60"], "/webhook/timeoutSeconds"),
+        (["--set", "webhook.certificate.secretName=mine"], "webhook.certificate.caBundle is required"),
         (
             ["--set", "metrics.enabled=false", "--set", "metrics.serviceMonitor.enabled=true"],
             "metrics.serviceMonitor.enabled requires metrics.enabled",
@@ -228,6 +230,8 @@ def test_helm_lint_strict(helm: Helm, scenario: Path | None) -> None:
         "pull-policy",
         "interval",
         "peering-replicas",
+        "webhook-timeout",
+        "webhook-ca-bundle",
         "monitor-metrics",
     ],
 )
@@ -251,6 +255,7 @@ def test_every_rendered_manifest_passes_a_server_side_dry_run(
     docs = helm.template(f"dry-{scenario.stem}"[:40], namespace, "-f", str(scenario))
     expected = ["ClusterRole", "ClusterRoleBinding", "Deployment", "Role", "RoleBinding", "Service"]
     expected.append("ServiceAccount")
+    expected += ["Secret", "Service", "ValidatingWebhookConfiguration"]  # the admission webhook
     if "peering" in scenario.stem:
         expected.append("ClusterKopfPeering")
     else:
@@ -315,7 +320,11 @@ def test_the_deployment_runs_the_operator_as_the_design_says(helm: Helm) -> None
     assert env["POD_NAMESPACE"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
-    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"health": 8080, "metrics": 9090}
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
+        "health": 8080,
+        "metrics": 9090,
+        "webhook": 9443,
+    }
     assert container["securityContext"] == {
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": True,
@@ -332,11 +341,43 @@ def test_metrics_disabled_turns_the_endpoint_off(helm: Helm) -> None:
     docs = helm.template("quiet", "ecs-system", "--set", "metrics.enabled=false")
     (container,) = deployment_of(docs)["spec"]["template"]["spec"]["containers"]
     assert "--metrics-port=0" in container["args"]
-    assert [p["name"] for p in container["ports"]] == ["health"]
-    assert "Service" not in kinds(docs)
+    assert [p["name"] for p in container["ports"]] == ["health", "webhook"]
+    assert [d["metadata"]["name"] for d in docs if d["kind"] == "Service"] == ["quiet-ecs-operator-webhook"]
 
 
-def test_the_network_policy_admits_health_and_metrics_and_reaches_the_api_server_and_dns(helm: Helm) -> None:
+def test_the_webhook_is_installed_by_the_chart_and_never_blocks_the_api(helm: Helm) -> None:
+    docs = helm.template("hook", "ecs-system")
+    (config,) = [d for d in docs if d["kind"] == "ValidatingWebhookConfiguration"]
+    (webhook,) = config["webhooks"]
+    assert webhook["failurePolicy"] == "Ignore"
+    assert webhook["timeoutSeconds"] == 5
+    assert webhook["clientConfig"]["service"] == {
+        "name": "hook-ecs-operator-webhook",
+        "namespace": "ecs-system",
+        "path": "/validate-spec",
+        "port": 443,
+    }
+    (secret,) = [d for d in docs if d["kind"] == "Secret"]
+    assert webhook["clientConfig"]["caBundle"] == secret["data"]["ca.crt"]
+    assert sorted(webhook["rules"][0]["resources"]) == [
+        "ecsservices",
+        "ecstaskdefinitions",
+        "ecstasks",
+        "scheduledtasks",
+    ]
+    (container,) = deployment_of(docs)["spec"]["template"]["spec"]["containers"]
+    # The chart owns the configuration: the operator writes none (and needs no RBAC for it).
+    assert "--webhook-configuration=" in container["args"]
+    assert "--webhook-port=9443" in container["args"]
+    off = helm.template("nohook", "ecs-system", "--set", "webhook.enabled=false")
+    assert not {"Secret", "ValidatingWebhookConfiguration"} & set(kinds(off))
+    (plain,) = deployment_of(off)["spec"]["template"]["spec"]["containers"]
+    assert not [a for a in plain["args"] if a.startswith("--webhook")]
+
+
+def test_the_network_policy_admits_health_metrics_and_webhook_and_reaches_the_api_server_and_dns(
+    helm: Helm,
+) -> None:
     docs = helm.template("np", "ecs-system")
     policy = next(d for d in docs if d["kind"] == "NetworkPolicy")["spec"]
     assert policy["podSelector"]["matchLabels"] == deployment_of(docs)["spec"]["selector"]["matchLabels"]
@@ -344,7 +385,11 @@ def test_the_network_policy_admits_health_and_metrics_and_reaches_the_api_server
     assert [rule["ports"] for rule in policy["ingress"]] == [
         [{"port": 8080, "protocol": "TCP"}],
         [{"port": 9090, "protocol": "TCP"}],
+        [{"port": 9443, "protocol": "TCP"}],  # the API server calls the admission webhook
     ]
+    nohook = helm.template("np", "ecs-system", "--set", "webhook.enabled=false")
+    ingress = next(d for d in nohook if d["kind"] == "NetworkPolicy")["spec"]["ingress"]
+    assert [{"port": 9443, "protocol": "TCP"}] not in [rule["ports"] for rule in ingress]
     assert all("from" not in rule for rule in policy["ingress"])  # metricsFrom empty: any source
     assert [rule["ports"] for rule in policy["egress"]] == [
         [{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}],
@@ -401,7 +446,7 @@ def test_helm_install_creates_the_release_objects(
         kube.kubectl("get", kind, name, f"--namespace={namespace}")
     for kind in ("role", "rolebinding", "networkpolicy"):
         kube.kubectl("get", kind, full, f"--namespace={namespace}")
-    for kind in ("clusterrole", "clusterrolebinding"):
+    for kind in ("clusterrole", "clusterrolebinding", "validatingwebhookconfiguration"):
         kube.kubectl("get", kind, full)
     binding = kube.get_json("clusterrolebinding", full)
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": full, "namespace": namespace}]
@@ -423,3 +468,4 @@ def test_helm_install_creates_the_release_objects(
     assert pods[0]["spec"]["serviceAccountName"] == full
     helm.run("uninstall", release, f"--namespace={namespace}", "--wait")
     assert kube.kubectl("get", "clusterrole", full, check=False).returncode != 0
+    assert kube.kubectl("get", "validatingwebhookconfiguration", full, check=False).returncode != 0

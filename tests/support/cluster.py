@@ -86,3 +86,11 @@ def install_crds(kube: Kube, crds: Path) -> None:
         "-l",
         "app.kubernetes.io/part-of=ecs-operator",
     )
+
+
+WEBHOOK_OPT_OUT = "ecs-operator.dev/admission-webhook=disabled"
+
+
+def opt_out_of_webhook(kube: Kube, namespace: str) -> None:
+    """Objects of `namespace` skip the admission webhook: tests of the status backstop use it."""
+    kube.kubectl("label", "namespace", namespace, WEBHOOK_OPT_OUT, "--overwrite")

@@ -2,7 +2,8 @@
 
 `ecs-operator run` starts the Kopf operator against a kubeconfig (``--kubeconfig`` or
 ``$KUBECONFIG``) or, inside a pod, the in-cluster configuration, and serves its Prometheus
-metrics (`ecs_operator.metrics`) on ``--metrics-port`` (default 9090; 0 turns it off).
+metrics (`ecs_operator.metrics`) on ``--metrics-port`` (default 9090; 0 turns it off). With
+``--webhook-port`` it also serves the validating admission webhook (`handlers.admission`).
 """
 
 from __future__ import annotations
@@ -51,8 +52,60 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--metrics-port", type=int, default=9090, help="serve Prometheus /metrics on this port (0: off)"
     )
+    run.add_argument(
+        "--webhook-port",
+        type=int,
+        default=0,
+        help="serve the validating admission webhook on this port (0: off, the default)",
+    )
+    run.add_argument(
+        "--webhook-host",
+        default="127.0.0.1",
+        help="the address the API server calls the webhook at, and the certificate's name (default 127.0.0.1)",
+    )
+    run.add_argument("--webhook-listen", default=None, help="the address to bind (default: --webhook-host)")
+    run.add_argument("--webhook-cert", default=None, help="PEM certificate (default: a self-signed one)")
+    run.add_argument("--webhook-key", default=None, help="PEM private key of --webhook-cert")
+    run.add_argument(
+        "--webhook-configuration",
+        default="ecs-operator.dev",
+        help="the ValidatingWebhookConfiguration the operator keeps pointed at itself"
+        " ('' when it is installed otherwise, e.g. by the Helm chart)",
+    )
+    run.add_argument(
+        "--webhook-timeout", type=int, default=5, help="seconds the API server waits for the webhook (1-30)"
+    )
     run.add_argument("--verbose", "-v", action="store_true")
     return parser
+
+
+def _enable_webhook(args: argparse.Namespace) -> None:
+    """Register the admission handlers and their server; a self-signed certificate if none given."""
+    import tempfile
+    from pathlib import Path
+
+    from ecs_operator.handlers import admission
+
+    if bool(args.webhook_cert) != bool(args.webhook_key):
+        raise SystemExit("--webhook-cert and --webhook-key go together")
+    certfile, keyfile = args.webhook_cert, args.webhook_key
+    if not certfile:
+        from ecs_operator.cli.certs import self_signed
+
+        hosts = [args.webhook_host, *([args.webhook_listen] if args.webhook_listen else [])]
+        crt, key = self_signed(hosts, Path(tempfile.mkdtemp(prefix="ecs-operator-webhook-")))
+        certfile, keyfile = str(crt), str(key)
+    admission.enable(
+        admission.WebhookOptions(
+            port=args.webhook_port,
+            host=args.webhook_host,
+            listen=args.webhook_listen or args.webhook_host,
+            certfile=certfile,
+            pkeyfile=keyfile,
+            configuration=args.webhook_configuration,
+            timeout=max(1, min(30, args.webhook_timeout)),
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         from ecs_operator.handlers import leadership
 
         leadership.configure(args.leases == "on", args.identity, args.lease_namespace)
+
+        if args.webhook_port:
+            _enable_webhook(args)
 
         kopf.configure(verbose=args.verbose)  # Kopf's own log format, timestamps included
         metrics.serve(args.metrics_port)

@@ -57,6 +57,7 @@ from ecs_operator.kube.errors import Conflict, Invalid, KubeError, NotFound
 from ecs_operator.kube.objects import SCHEDULED_TASKS, TASKS, Obj
 from ecs_operator.lifecycle.observation import format_time, parse_time
 from ecs_operator.reconcile import scheduled as rs
+from ecs_operator.reconcile.validation import spec_problems, summary
 from ecs_operator.schedules import Schedule, ScheduleExpressionError, occurrence_key
 
 GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
@@ -451,6 +452,9 @@ class Runner:
 
 def parse(obj: Obj) -> Parsed | str:
     """The spec parsed for planning, or the reason it cannot be planned (with the position)."""
+    problems = spec_problems("ScheduledTask", obj.get("spec"))
+    if problems:  # the target's memberOf too: else every occurrence's tasks would fail INVALID
+        return summary(problems)
     try:
         spec = parse_scheduled_task(obj).spec
         schedule = Schedule.parse(

@@ -24,10 +24,11 @@ from typing import Any, cast
 import kopf
 
 from ecs_operator import metrics
-from ecs_operator.api import EcsService, EcsTask, to_wire
+from ecs_operator.api import EcsService, EcsTask, ServiceEvent, to_wire
 from ecs_operator.api.meta import owner_reference
 from ecs_operator.handlers import leadership, tenancy
 from ecs_operator.handlers import task_launch as tl
+from ecs_operator.handlers.badinput import reports_bad_input
 from ecs_operator.handlers.tasks import write_status as write_task_status
 from ecs_operator.kube import load_balancers as klb
 from ecs_operator.kube import objects
@@ -39,7 +40,10 @@ from ecs_operator.reconcile.conditions import set_condition
 from ecs_operator.reconcile.instances import RETIREMENT_ANNOTATION
 from ecs_operator.reconcile.launch import effective_task, task_request
 from ecs_operator.reconcile.service import SchedulerState, ServicePlan, ServiceTask, plan_service
+from ecs_operator.reconcile.service import events as service_events
+from ecs_operator.reconcile.service.drain import drain
 from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref, resolve
+from ecs_operator.reconcile.validation import Problem, spec_problems, summary
 
 GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
 SERVICE_LABEL = "ecs-operator.dev/service"
@@ -211,6 +215,44 @@ def apply(service: Obj, result: ServicePlan) -> Obj | None:
     return written
 
 
+def report_invalid(service: Obj, problems: list[Problem]) -> None:
+    """A spec the planner cannot read: Ready=False with the field path and the column, a service
+    event and a Warning Event, once per distinct message; nothing is started."""
+    meta = service["metadata"]
+    message = summary(problems)
+    status = service.get("status") or {}
+    previous: dict[str, Any] = next(
+        (c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {}
+    )
+    if previous.get("status") == "False" and previous.get("message") == message:
+        return
+    now = datetime.now(UTC)
+    events: list[ServiceEvent] = []
+    for item in status.get("events") or []:
+        with contextlib.suppress(ValueError):
+            events.append(ServiceEvent.model_validate(item))
+    said = service_events.invalid_spec(meta["name"], str(problems[0]))
+    patch = {
+        "conditions": set_condition(
+            status.get("conditions") or [],
+            type="Ready",
+            status=False,
+            reason=problems[0].reason,
+            message=message,
+            now=now,
+            generation=meta.get("generation"),
+        ),
+        "events": [
+            to_wire(e) for e in service_events.prepend(events, said, service_uid=meta["uid"], now=now)
+        ],
+    }
+    try:
+        objects.patch_status(SERVICES, meta["name"], patch, meta["resourceVersion"], meta["namespace"])
+    except Conflict:
+        return  # another pass wrote first; the next pass re-reads and reports if still needed
+    kopf.warn(cast(kopf.Body, service), reason=problems[0].reason, message=message)
+
+
 def report_unresolvable(service: Obj, error: ResolveError) -> None:
     """Ready=False with the reason, and a Warning event when that reason is new (not every pass)."""
     meta = service["metadata"]
@@ -265,11 +307,18 @@ def _one_pass(namespace: str, name: str, instances_of: Any) -> ServicePlan | Non
             service = objects.get(SERVICES, name, namespace)
         except NotFound:
             return None
+        problems = spec_problems("EcsService", service.get("spec"))
+        if problems:
+            report_invalid(service, problems)
+            return None
         instances = instances_of(service["spec"]["cluster"])
         try:
             result, _effective = plan(service, instances, datetime.now(UTC))
         except ResolveError as error:
             report_unresolvable(service, error)
+            return None
+        except ValueError as error:  # what no check above foresaw (units, a model): report, never loop
+            report_invalid(service, [Problem("spec", str(error))])
             return None
         try:
             apply(service, result)
@@ -289,8 +338,13 @@ def _instances_from(kwargs: dict[str, Any]) -> Any:
     return read
 
 
+def _report_bad(service: Obj, message: str) -> None:
+    report_invalid(service, [Problem("spec", message)])
+
+
 @kopf.on.event(GROUP, VERSION, "ecsservices")
 @metrics.counts_errors("EcsService")
+@reports_bad_input("EcsService", _report_bad)
 def service_changed(name: str, namespace: str | None, type: str, body: kopf.Body, **kwargs: Any) -> None:
     metrics.observe_service(body, deleted=type == "DELETED")
     if type == "DELETED" or body.metadata.get("deletionTimestamp"):
@@ -304,6 +358,7 @@ def service_changed(name: str, namespace: str | None, type: str, body: kopf.Body
 
 @kopf.on.event(GROUP, VERSION, "ecstasks", labels={SERVICE_LABEL: kopf.PRESENT})
 @metrics.counts_errors("EcsService")
+@reports_bad_input("EcsService")
 def service_task_changed(labels: kopf.Labels, namespace: str | None, spec: kopf.Spec, **kwargs: Any) -> None:
     if not leadership.owns(str(spec.get("cluster", ""))):
         return
@@ -314,6 +369,7 @@ def service_task_changed(labels: kopf.Labels, namespace: str | None, spec: kopf.
 
 @kopf.timer(GROUP, VERSION, "ecsservices", interval=10)
 @metrics.counts_errors("EcsService")
+@reports_bad_input("EcsService", _report_bad)
 def service_tick(name: str, namespace: str | None, body: kopf.Body, **kwargs: Any) -> None:
     """Time-based rules: health after 40 s, backoff expiry, new or draining instances, steady state."""
     if not leadership.owns(str(body.spec.get("cluster", ""))):
@@ -325,10 +381,35 @@ def service_tick(name: str, namespace: str | None, body: kopf.Body, **kwargs: An
 
 @kopf.on.delete(GROUP, VERSION, "ecsservices")
 @metrics.counts_errors("EcsService")
+@reports_bad_input("EcsService")  # last resort: the finalizer goes (its tasks are owned: GC stops them)
 def service_deleted(name: str, namespace: str | None, spec: kopf.Spec, **kwargs: Any) -> None:
     """DRAINING until every task has stopped; then INACTIVE, and Kubernetes may remove it."""
     if not leadership.owns(str(spec.get("cluster", ""))):
         raise kopf.TemporaryError("another replica holds the service's cluster", delay=5)
     result = _one_pass(str(namespace), name, _instances_from(kwargs))
-    if result is not None and not result.finished:
+    # Not planned (an invalid spec, a task definition gone, conflicts): drain without planning.
+    finished = drain_unplanned(str(namespace), name) if result is None else result.finished
+    if not finished:
         raise kopf.TemporaryError("the service is DRAINING: waiting for its tasks to stop", delay=5)
+
+
+def drain_unplanned(namespace: str, name: str) -> bool:
+    """Stop every live task of a deleted service (`reconcile.service.drain`); True once all STOPPED."""
+    try:
+        service = objects.get(SERVICES, name, namespace)
+    except NotFound:
+        return True
+    decision = drain(service.get("status") or {}, _tasks_of(namespace, name))
+    for stop in decision.stops:
+        with contextlib.suppress(NotFound, Conflict):
+            task = objects.get(TASKS, stop.name, namespace)
+            if task["metadata"]["uid"] == stop.uid:
+                write_task_status(
+                    task,
+                    {
+                        "desiredStatus": "STOPPED",
+                        "stopCode": "ServiceSchedulerInitiated",
+                        "stoppedReason": stop.reason,
+                    },
+                )
+    return decision.finished

@@ -17,6 +17,10 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="kopf.ecs-operator.dev")
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix="kopf.ecs-operator.dev")
     settings.persistence.finalizer = "ecs-operator.dev/finalizer"
+    # An object deleted while its timer's (sync) function runs: Kopf checks again for the timer's
+    # exit after this many seconds before it lets go of the finalizer (its default, 60 s, held a
+    # deleted service that long; bad-input property test).
+    settings.background.cancellation_polling = 2
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
 

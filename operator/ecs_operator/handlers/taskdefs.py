@@ -14,6 +14,7 @@ from typing import Any
 
 import kopf
 
+from ecs_operator.handlers.badinput import reports_bad_input, warn_once
 from ecs_operator.kube import objects
 from ecs_operator.kube import taskdefs as ktaskdefs
 from ecs_operator.kube.errors import NotFound
@@ -95,7 +96,30 @@ def register(body: Obj) -> tuple[str, str] | None:
     return event
 
 
+def report_bad(body: Obj, message: str) -> None:
+    """Ready=False with the reason: the previous revisions stay usable, nothing is registered."""
+    meta = body.get("metadata") or {}
+
+    def compute(obj: Obj) -> Obj | None:
+        conditions = set_condition(
+            (obj.get("status") or {}).get("conditions") or [],
+            type="Ready",
+            status=False,
+            reason="InvalidTaskDefinition",
+            message=message,
+            now=_now(),
+            generation=meta.get("generation"),
+        )
+        return (
+            None if conditions == (obj.get("status") or {}).get("conditions") else {"conditions": conditions}
+        )
+
+    objects.update_status(TASK_DEFINITIONS, meta["name"], compute, namespace=meta["namespace"], current=body)
+    warn_once(body, "InvalidTaskDefinition", message)
+
+
 @kopf.on.event(GROUP, VERSION, "ecstaskdefinitions")
+@reports_bad_input("EcsTaskDefinition", report_bad)
 def task_definition_changed(body: kopf.Body, type: str, **_: Any) -> None:
     if type == "DELETED":
         return

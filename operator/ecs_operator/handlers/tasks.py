@@ -29,6 +29,7 @@ from ecs_operator import metrics
 from ecs_operator.crashpoints import crashpoint
 from ecs_operator.handlers import leadership, snapshots, tenancy
 from ecs_operator.handlers import task_launch as tl
+from ecs_operator.handlers.badinput import reports_bad_input, warn_once
 from ecs_operator.kube import claims, objects, pods
 from ecs_operator.kube.errors import Conflict, NotFound
 from ecs_operator.kube.objects import TASKS, Obj
@@ -362,8 +363,23 @@ def _instances(kwargs: dict[str, Any], cluster: str) -> list[Obj]:
     return [dict(i) for i in index.get(cluster, ())]
 
 
+def report_bad_task(task: Obj, message: str) -> None:
+    """A task whose spec cannot be read: not placed yet, it ends STOPPED with INVALID (as RunTask
+    refuses it); placed, it keeps running and a Warning Event says why it is not reconciled."""
+    status = task.get("status") or {}
+    if (
+        task.get("kind") == "EcsTask"
+        and status.get("lastStatus") != "STOPPED"
+        and not status.get("containerInstance")
+    ):
+        fail(task, tl.LaunchFailed("TaskFailedToStart: INVALID", [{"reason": "INVALID", "detail": message}]))
+    else:
+        warn_once(task, "InvalidSpec", message)
+
+
 @kopf.on.event(GROUP, VERSION, "ecstasks")
 @metrics.counts_errors("EcsTask")
+@reports_bad_input("EcsTask", report_bad_task)
 def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
     metrics.observe_task(body, deleted=type == "DELETED")
     task = objects.plain(body)
@@ -379,6 +395,7 @@ def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
 
 @kopf.on.event("", "v1", "pods", labels={MANAGED_LABEL: kopf.PRESENT})
 @metrics.counts_errors("EcsTask")
+@reports_bad_input("EcsTask")
 def task_pod_changed(body: kopf.Body, type: str, namespace: str | None, **kwargs: Any) -> None:
     owner = next((o for o in body.metadata.get("ownerReferences") or [] if o.get("kind") == "EcsTask"), None)
     if owner is None:
@@ -405,6 +422,7 @@ def _not_stopped(status: kopf.Status, **_: Any) -> bool:
 
 @kopf.timer(GROUP, VERSION, "ecstasks", interval=20, idle=10, when=_not_stopped)
 @metrics.counts_errors("EcsTask")
+@reports_bad_input("EcsTask", report_bad_task)
 def task_tick(body: kopf.Body, **kwargs: Any) -> None:
     """Time-based transitions the events miss: health after 40 s, a pod that never came."""
     task = objects.plain(body)

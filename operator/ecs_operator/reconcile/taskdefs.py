@@ -21,6 +21,7 @@ from typing import Any
 
 from ecs_operator.api.fargate import find_fargate_unsupported, validate_fargate_size
 from ecs_operator.api.units import UnitError, parse_ecs_cpu, parse_ecs_memory
+from ecs_operator.reconcile.validation import spec_problems
 
 NOT_SNAPSHOTTED = ("deregisteredRevisions",)
 EC2_CPU_RANGE = (128, 196608)
@@ -122,7 +123,9 @@ def validate(spec: Mapping[str, Any]) -> list[str]:
         cpu, memory = task_size(spec)
     except UnitError as exc:
         return [str(exc)]
-    problems: list[str] = []
+    # A memberOf expression that does not parse would fail every task of the revision: refuse it
+    # here, as RegisterTaskDefinition does (the webhook refuses it at admission, when it runs).
+    problems: list[str] = [str(p) for p in spec_problems("EcsTaskDefinition", spec)]
     containers = list(spec.get("containerDefinitions") or [])
     fargate = "FARGATE" in (spec.get("requiresCompatibilities") or [])
     if fargate:

@@ -135,3 +135,16 @@ def emit(
         for n, message in reversed(list(enumerate(said)))
     )
     return Emitted(new, (*new, *previous)[:MAX_EVENTS], tuple(digests), repeat_at)
+
+
+def invalid_spec(service: str, message: str) -> str:
+    """The spec cannot be planned (a bad expression): the service starts nothing until it is fixed."""
+    return f"service {service} is unable to start tasks because its spec is invalid: {message}"
+
+
+def prepend(
+    previous: Sequence[ServiceEvent], message: str, *, service_uid: str, now: datetime
+) -> list[ServiceEvent]:
+    """``status.events`` with one more event, newest first, at most 100 (the caller dedupes)."""
+    new = ServiceEvent(id=event_id(service_uid, now, message, 0), created_at=now, message=message)
+    return [new, *previous][:MAX_EVENTS]
