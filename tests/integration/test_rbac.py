@@ -169,6 +169,9 @@ def test_the_token_has_exactly_the_chart_role(admin: Kube, release: Release, tmp
     assert can(as_sa, "update", "leases") and can(as_sa, "create", "leases") and can(as_sa, "list", "leases")
     assert not can(as_sa, "update", "leases", "--namespace=default")
     assert can(as_sa, "watch", "namespaces") and not can(as_sa, "patch", "namespaces")
+    # EndpointSlices (target health), read-only.
+    assert can(as_sa, "list", "endpointslices.discovery.k8s.io")
+    assert not can(as_sa, "create", "endpointslices.discovery.k8s.io")
     # Nothing beyond what the code uses: no secrets, no updates, no writes to nodes, no CRD changes.
     assert not can(as_sa, "get", "secrets")
     assert not can(as_sa, "update", "ecstasks")

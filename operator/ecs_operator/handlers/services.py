@@ -82,9 +82,18 @@ def _resolve(service: Obj) -> tuple[Any, Any]:
     return effective, request
 
 
-def _has_health_check(effective: Any, service: Obj) -> bool:
-    checked = any(c.get("healthCheck") and c.get("essential", True) for c in effective.containers)
-    return bool(checked or service["spec"].get("loadBalancers"))
+def _has_health_check(effective: Any) -> bool:
+    """An essential container defines a health check (a load balancer is not one: target health
+    is read separately, `_healthy_targets`)."""
+    return any(c.get("healthCheck") and c.get("essential", True) for c in effective.containers)
+
+
+def _healthy_targets(service: Obj) -> frozenset[str] | None:
+    """Pod names whose load balancer target is healthy; None when the service has no load balancer."""
+    if not service["spec"].get("loadBalancers"):
+        return None
+    meta = service["metadata"]
+    return lb.healthy_targets(*klb.target_health_inputs(meta["namespace"], meta["name"]))
 
 
 def plan(service: Obj, instances: list[Obj], now: datetime) -> tuple[ServicePlan, Any]:
@@ -94,11 +103,14 @@ def plan(service: Obj, instances: list[Obj], now: datetime) -> tuple[ServicePlan
     draining = {
         i["metadata"]["name"] for i in instances if (i.get("status") or {}).get("status") == "DRAINING"
     }
-    checked = _has_health_check(effective, service)
+    checked = _has_health_check(effective)
+    targets = _healthy_targets(service)
     service_tasks = [
         ServiceTask.from_task(
             EcsTask.from_body(t),
             has_health_check=checked,
+            load_balanced=targets is not None,
+            target_healthy=targets is not None and (t.get("status") or {}).get("podName") in targets,
             # A task due for retirement (its node retires, or its Fargate platform revision is
             # recycled) is replaced like a task on a DRAINING instance: start first, within bounds.
             instance_draining=(t.get("status") or {}).get("containerInstance") in draining
@@ -165,7 +177,8 @@ def _stop(namespace: str, stop: Any) -> None:
 
 
 def _sync_targets(service: Obj, stopping: set[str]) -> None:
-    """Load balancer registration: deregister tasks about to stop, register RUNNING healthy ones."""
+    """Load balancer registration: deregister tasks about to stop, register RUNNING ones that are
+    HEALTHY or UNKNOWN (`reconcile.load_balancers.is_target`)."""
     meta = service["metadata"]
     manifest = lb.service_manifest(service)
     if manifest is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, cast
 
+from kubernetes import client
+
 from ecs_operator.kube.client import clients
 from ecs_operator.kube.errors import AlreadyExists, NotFound, map_api_errors
 from ecs_operator.reconcile.load_balancers import SERVICE_LABEL, TARGET_LABEL
@@ -43,6 +45,22 @@ def target_labels(namespace: str, service: str) -> dict[str, bool]:
     return {
         p.metadata.name: TARGET_LABEL in (p.metadata.labels or {}) for p in _list_pods(namespace, service)
     }
+
+
+@map_api_errors
+def _list_slices(namespace: str, service: str) -> list[Any]:
+    api = client.DiscoveryV1Api(clients().api)
+    selector = f"kubernetes.io/service-name={service}"
+    return list(api.list_namespaced_endpoint_slice(namespace, label_selector=selector).items)
+
+
+def target_health_inputs(namespace: str, service: str) -> tuple[list[Obj], list[Obj]]:
+    """The service's task pods and its Service's EndpointSlices, as plain objects (the API's
+    camelCase), for `reconcile.load_balancers.healthy_targets` to decide on."""
+    api = clients().api
+    pods = [api.sanitize_for_serialization(p) for p in _list_pods(namespace, service)]
+    slices = [api.sanitize_for_serialization(s) for s in _list_slices(namespace, service)]
+    return pods, slices
 
 
 @map_api_errors

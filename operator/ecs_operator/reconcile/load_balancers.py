@@ -1,11 +1,19 @@
 """Load balancer registration for services (pure): which tasks are targets, and the Service.
 
-ECS registers a service's RUNNING, healthy tasks with its target group and deregisters a task
-(DEACTIVATING) before stopping it. Here the target group is a Kubernetes Service of the same name,
-owned by the EcsService, whose selector includes `ecs-operator.dev/target: registered`: the
-operator puts that label on the pod of a task that is RUNNING, healthy and wanted, and takes it
-off before the task is stopped. Kubernetes' endpoints controller then lists exactly those pods
-that are also Ready (the health check runs as the readiness probe).
+ECS registers a service's RUNNING tasks with its target group (the target's health is then decided
+by the load balancer's checks, not before) and deregisters a task (DEACTIVATING) before stopping
+it. Here the target group is a Kubernetes Service of the same name, owned by the EcsService, whose
+selector includes `ecs-operator.dev/target: registered`: the operator puts that label on the pod of
+a task that is RUNNING, wanted, and HEALTHY or UNKNOWN (a task whose container health check has not
+passed yet is registered, as ECS registers a target before its first check; an UNHEALTHY one is
+not), and takes it off before the task is stopped. Kubernetes' EndpointSlice controller then marks
+each of those endpoints ready when its pod is Ready (a container health check runs as the
+readiness probe).
+
+Target health (:func:`healthy_targets`): a target is healthy when its pod is Ready and its endpoint
+is ready in the Service's EndpointSlices. Registering UNKNOWN tasks is what makes this work at all:
+a task without a container health check never becomes HEALTHY, so a Service admitting only HEALTHY
+tasks would never have an endpoint, and the service's first deployment would never complete.
 """
 
 from __future__ import annotations
@@ -26,6 +34,38 @@ def is_target(task: Mapping[str, Any]) -> bool:
     wanted = "STOPPED" not in (task.get("spec", {}).get("desiredStatus"), status.get("desiredStatus"))
     healthy = status.get("healthStatus") in ("HEALTHY", "UNKNOWN", None)
     return bool(wanted and status.get("lastStatus") == "RUNNING" and healthy)
+
+
+def pod_ready(pod: Mapping[str, Any]) -> bool:
+    """The pod's Ready condition is True."""
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def ready_endpoints(slices: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """Names of the pods with a ready endpoint in these EndpointSlices (discovery.k8s.io/v1).
+
+    An absent ``conditions.ready`` means ready (the API's documented default); an endpoint not
+    backed by a pod (no ``targetRef`` of kind Pod) is not a task's target and is left out.
+    """
+    names: set[str] = set()
+    for endpoint_slice in slices:
+        for endpoint in endpoint_slice.get("endpoints") or []:
+            ref = endpoint.get("targetRef") or {}
+            if ref.get("kind") != "Pod" or not ref.get("name"):
+                continue
+            if (endpoint.get("conditions") or {}).get("ready", True) is not False:
+                names.add(str(ref["name"]))
+    return frozenset(names)
+
+
+def healthy_targets(pods: Iterable[Mapping[str, Any]], slices: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """Names of the task pods whose target is healthy: pod Ready and endpoint ready (both: the
+    slice lags the pod, and a pod that stopped being Ready must not count on a stale slice)."""
+    ready = ready_endpoints(slices)
+    return frozenset(
+        str(p["metadata"]["name"]) for p in pods if pod_ready(p) and p["metadata"]["name"] in ready
+    )
 
 
 def target_changes(tasks: Iterable[Mapping[str, Any]], labelled: Mapping[str, bool]) -> dict[str, bool]:

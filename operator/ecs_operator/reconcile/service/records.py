@@ -11,10 +11,21 @@ How a task is classified (ecs-semantics §3.3, §3.5, §5.1; decided here where 
 |--------------|---------------------------------------------------------------------------------------|
 | in_flight    | lastStatus PROVISIONING, PENDING, ACTIVATING or RUNNING: counts toward maximumPercent |
 | wanted       | in_flight and desiredStatus RUNNING: the scheduler has not asked it to stop           |
-| healthy      | wanted, RUNNING, and HEALTHY if it has a health check, else RUNNING for 40 s          |
+| healthy      | wanted, RUNNING, and HEALTHY if it has a health check, else RUNNING for 40 s; with a  |
+|              | load balancer, also its target healthy (pod Ready, endpoint ready)                    |
 | unhealthy    | wanted, RUNNING, UNHEALTHY, and past healthCheckGracePeriodSeconds since startedAt    |
 | start_failed | STOPPED without ever RUNNING, stopCode TaskFailedToStart or EssentialContainerExited  |
 | run_failed   | STOPPED after RUNNING, EssentialContainerExited: breaker stage 2, never throttled [I] |
+
+Target health is folded into the planner's view, not into the task's ``healthStatus`` [I]: the
+handler reads the service's pods and EndpointSlices (`reconcile.load_balancers.healthy_targets`)
+and sets ``load_balanced`` and ``target_healthy`` here. ECS's task healthStatus reports the
+containers' health checks only, and writing target health into each EcsTask's status would add a
+write per task on every EndpointSlice change for a value the planner recomputes each pass anyway.
+So ``has_health_check`` means an essential container defines a health check, nothing else: a
+load-balanced task without one counts healthy once RUNNING for 40 s and its target is healthy
+(ecs-semantics §3.3: "the target must also be healthy"), instead of waiting forever for a HEALTHY
+that nothing writes.
 
 [I] A task told to stop (desiredStatus STOPPED) still counts toward maximumPercent until it leaves
 RUNNING (DEACTIVATING), so a start never takes room that a stopping task still holds; it never
@@ -55,7 +66,8 @@ class ServiceTask:
     it never did). ``health_changed_at`` is when ``health_status`` last changed, if known; it only
     orders a task becoming healthy against failures (circuit breaker reset). Set
     ``instance_draining`` when the task's container instance is DRAINING (the snapshot's status
-    counts too). With a load balancer, fold the target's health into ``health_status``.
+    counts too). ``load_balanced``: the service has a load balancer, so the task also needs
+    ``target_healthy`` (its pod Ready and its endpoint ready) to count as healthy.
     """
 
     name: str
@@ -74,6 +86,8 @@ class ServiceTask:
     container_instance: str | None = None
     availability_zone: str | None = None
     instance_draining: bool = False
+    load_balanced: bool = False
+    target_healthy: bool = False
 
     @property
     def in_flight(self) -> bool:
@@ -94,6 +108,8 @@ class ServiceTask:
     def healthy(self, now: datetime) -> bool:
         """Counts as healthy toward minimumHealthyPercent (§3.3, lifecycle.health)."""
         if not (self.wanted and self.running):
+            return False
+        if self.load_balanced and not self.target_healthy:
             return False
         if self.has_health_check:
             return self.health_status is HealthStatus.HEALTHY
@@ -130,10 +146,16 @@ class ServiceTask:
 
     @classmethod
     def from_task(
-        cls, task: EcsTask, *, has_health_check: bool, instance_draining: bool = False
+        cls,
+        task: EcsTask,
+        *,
+        has_health_check: bool,
+        instance_draining: bool = False,
+        load_balanced: bool = False,
+        target_healthy: bool = False,
     ) -> ServiceTask:
         """Read an EcsTask object; ``has_health_check``: an essential container of its task
-        definition defines a health check (or the service has a load balancer)."""
+        definition defines a health check (a load balancer is not one: see ``load_balanced``)."""
         spec, status = task.spec, task.status
         stopped = DesiredStatus.STOPPED.value in (spec.desired_status, status.desired_status)
         return cls(
@@ -152,6 +174,8 @@ class ServiceTask:
             container_instance=status.container_instance or spec.container_instance,
             availability_zone=status.availability_zone,
             instance_draining=instance_draining,
+            load_balanced=load_balanced,
+            target_healthy=target_healthy,
         )
 
 
