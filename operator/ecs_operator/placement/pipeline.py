@@ -16,6 +16,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from . import ranking
 from .constraints import DistinctInstance, MemberOf
 from .filters import (
     AgentConnected,
@@ -146,6 +147,24 @@ class PlacementEngine:
         rng = rng if rng is not None else random.Random()
         bound = self.bind(request)
         strategies = self.strategies(request)
+        if count > 1 and ranking.plan(strategies):
+            return self._place_ranked(cluster, request, count, rng, bound, strategies)
+        return self._place_each(cluster, request, count, rng, bound, strategies)
+
+    def _place_each(
+        self,
+        cluster: ClusterSnapshot,
+        request: TaskRequest,
+        count: int,
+        rng: random.Random,
+        bound: Sequence[tuple[int, InstanceCheck]],
+        strategies: Sequence[Strategy],
+    ) -> PlacementResult:
+        """The generic loop: :meth:`select` over the whole feasible pool for every task.
+
+        It is the reference :meth:`_place_ranked` must match (tests compare the two), and the path
+        of a single task and of any chain with ``random``.
+        """
         # Verdicts are kept only for rejected instances; a Verdict per feasible one is work no one reads.
         rejected: dict[str, tuple[int, Rejection]] = {}
         feasible: dict[str, InstanceSnapshot] = {}
@@ -174,6 +193,53 @@ class PlacementEngine:
                 del feasible[chosen.name]
                 rejected[chosen.name] = outcome
         return PlacementResult(count, tuple(placements), cluster)
+
+    def _place_ranked(
+        self,
+        cluster: ClusterSnapshot,
+        request: TaskRequest,
+        count: int,
+        rng: random.Random,
+        bound: Sequence[tuple[int, InstanceCheck]],
+        strategies: Sequence[Strategy],
+    ) -> PlacementResult:
+        """:meth:`place` for a batch whose chain :class:`~.ranking.BatchRanking` models.
+
+        Same decisions, same order, same draws from ``rng`` as the generic loop above (the tied
+        pool is the same list in the same order); what changes is the cost per task: no pass over
+        the feasible pool, and the snapshot is rebuilt once at the end, not once per task.
+        """
+        instances = cluster.instances
+        rejected: dict[str, tuple[int, Rejection]] = {}
+        feasible: list[int] = []
+        for position, inst in enumerate(instances):
+            outcome = _first_rejection(bound, inst)
+            if outcome is None:
+                feasible.append(position)
+            else:
+                rejected[inst.name] = outcome
+        ranked = ranking.BatchRanking(cluster, request, strategies, feasible)
+        current: dict[int, InstanceSnapshot] = {}  # the instances this batch changed, by position
+        placements: list[Placement] = []
+        for n in range(count):
+            pool = ranked.pool()
+            if not pool:
+                cluster = cluster.with_instances(current.values())
+                verdicts = tuple(Verdict(inst.name, *rejected[inst.name]) for inst in cluster)
+                return PlacementResult(
+                    count, tuple(placements), cluster, PlacementFailure(request.task, verdicts)
+                )
+            position = pool[0] if len(pool) == 1 else rng.choice(pool)
+            chosen = current.get(position, instances[position])
+            claim = _claim(request, chosen, n, count)
+            updated = chosen.with_claim(claim)
+            current[position] = updated
+            placements.append(Placement(chosen.name, claim))
+            outcome = _first_rejection(bound, updated)
+            if outcome is not None:
+                rejected[chosen.name] = outcome
+            ranked.placed(position, updated, outcome is None)
+        return PlacementResult(count, tuple(placements), cluster.with_instances(current.values()))
 
 
 def _first_rejection(

@@ -16,7 +16,7 @@ expressions evaluate against it directly.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -214,15 +214,37 @@ class ClusterSnapshot:
         instances = (*self.instances[:n], new, *self.instances[n + 1 :])
         return ClusterSnapshot(instances, self._index, memo)
 
+    def with_instances(self, updated: Iterable[InstanceSnapshot]) -> ClusterSnapshot:
+        """:meth:`with_instance` for several instances at once: one copy of the tuple, not one each.
+
+        A batch that lands on K instances costs O(M + K) here instead of O(M × K); the memo moves
+        by each instance's delta from its old to its new version, as in :meth:`with_instance`.
+        """
+        instances = list(self.instances)
+        memo = {key: dict(counts) for key, counts in self._by_value.items()}
+        for new in updated:
+            n = self._index[new.name]
+            old, instances[n] = instances[n], new
+            for key, counts in memo.items():
+                _shift(counts, key, old, new)
+        return ClusterSnapshot(tuple(instances), self._index, memo)
+
 
 def _apply_delta(
     counts: dict[str | None, int], key: tuple[str, str], old: InstanceSnapshot, new: InstanceSnapshot
 ) -> dict[str | None, int]:
-    group, attribute = key
     updated = dict(counts)
+    _shift(updated, key, old, new)
+    return updated
+
+
+def _shift(
+    counts: dict[str | None, int], key: tuple[str, str], old: InstanceSnapshot, new: InstanceSnapshot
+) -> None:
+    """Move ``counts`` (in place) from counting ``old`` to counting ``new``."""
+    group, attribute = key
     for inst, sign in ((old, -1), (new, 1)):
         n = inst.group_counts.get(group, 0)
         if n and inst.status is InstanceStatus.ACTIVE:
             value = inst.attributes.get(attribute)
-            updated[value] = updated.get(value, 0) + sign * n
-    return updated
+            counts[value] = counts.get(value, 0) + sign * n
