@@ -19,6 +19,10 @@ Mapping from ECS (README "What differs from ECS" lists what Kubernetes cannot ex
 - `dependsOn`: containers are ordered so that a container comes after those it depends on
   (Kubernetes starts them in that order but does not wait for START/HEALTHY/COMPLETE/SUCCESS).
 - `user` ("uid" or "uid:gid") → `runAsUser`/`runAsGroup`.
+- agent disconnect: ECS leaves the tasks of an instance whose agent disconnected alone (they keep
+  their last status and are not replaced unless the instance is deregistered). The pod tolerates
+  the node controller's `not-ready` and `unreachable` NoExecute taints without a time limit, so
+  Kubernetes does not evict it after its default 300 s (`DISCONNECT_TOLERATIONS`).
 - FARGATE: the pod is its own isolation boundary (`reconcile.isolation.isolate`): the cluster's
   RuntimeClass, Guaranteed resources that add up to the task size, the restricted security
   context, no host namespaces, no service account token.
@@ -36,6 +40,11 @@ from ecs_operator.reconcile.isolation import FargateSettings, isolate, user_ids
 from ecs_operator.reconcile.launch import EffectiveTask
 
 DEFAULT_STOP_TIMEOUT = 30
+DISCONNECT_TOLERATIONS: tuple[dict[str, str], ...] = tuple(
+    {"key": f"node.kubernetes.io/{taint}", "operator": "Exists", "effect": "NoExecute"}
+    for taint in ("not-ready", "unreachable")
+)
+"""No `tolerationSeconds`: the DefaultTolerationSeconds admission plugin would otherwise add 300 s."""
 LABEL_PREFIX = "ecs-operator.dev"
 
 
@@ -203,6 +212,7 @@ def build_pod(
         "terminationGracePeriodSeconds": grace,
         "containers": containers,
         "enableServiceLinks": False,
+        "tolerations": [dict(t) for t in DISCONNECT_TOLERATIONS],
     }
     if task.network_mode == "host":
         pod_spec["hostNetwork"] = True

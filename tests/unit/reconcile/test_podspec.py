@@ -136,3 +136,14 @@ def test_network_policy_without_ports_admits_no_ingress() -> None:
     )
     assert policy["spec"]["ingress"] == []
     assert policy["spec"]["policyTypes"] == ["Ingress"]  # egress stays open
+
+
+def test_pods_tolerate_a_disconnected_node_without_limit() -> None:
+    """ECS leaves the tasks of a disconnected agent alone: no eviction after Kubernetes' 300 s."""
+    for out in (pod(FARGATE_TASK), pod(FARGATE_TASK, FargateSettings("kata", "1.4.0"))):
+        tolerations = out["spec"]["tolerations"]
+        assert sorted(t["key"] for t in tolerations) == [
+            "node.kubernetes.io/not-ready",
+            "node.kubernetes.io/unreachable",
+        ]
+        assert all(t["effect"] == "NoExecute" and "tolerationSeconds" not in t for t in tolerations)
