@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from tests.support.cluster import Kube, wait_for
-from tests.support.ecs import container, manifest, register
+from tests.support.ecs import container, manifest, register, wait_status
 
 
 def service_status(kube: Kube, namespace: str, name: str) -> dict[str, Any]:
@@ -165,9 +166,32 @@ def test_daemon_service_runs_one_task_per_instance(kube: Kube, cluster: str, nam
         what="6 daemon tasks",
     )
     assert len({t["status"]["containerInstance"] for t in tasks}) == 6
-    # a DRAINING instance loses its daemon task
+    # a DRAINING instance loses its daemon task, last: after the other tasks there have stopped
+    # (a standalone task is left alone by draining, so it holds the daemon until it is stopped)
     target = f"{cluster}.worker-c2"
+    body = {"cluster": cluster, "taskDefinition": "web", "containerInstance": target}
+    kube.apply(manifest("EcsTask", "pinned", body, namespace))
+    wait_status(kube, namespace, "pinned", "RUNNING")
     kube.kubectl("patch", "ecsci", target, "--type=merge", "-p", json.dumps({"spec": {"status": "DRAINING"}}))
+    wait_for(
+        lambda: (kube.get_json("ecsci", target).get("status") or {}).get("status") == "DRAINING",
+        what="instance DRAINING",
+    )
+    deadline = time.monotonic() + 25  # two service ticks (10 s) and the task events in between
+    while time.monotonic() < deadline:
+        here = [t for t in running(kube, namespace, "agent") if t["status"]["containerInstance"] == target]
+        assert len(here) == 1, "the daemon task stopped before the other task on its draining instance"
+        time.sleep(2)
+    kube.kubectl(
+        "patch",
+        "ecstask",
+        "pinned",
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        '{"spec":{"desiredStatus":"STOPPED"}}',
+    )
     wait_for(
         lambda: (
             {t["status"]["containerInstance"] for t in running(kube, namespace, "agent")}

@@ -26,7 +26,7 @@ import kopf
 from ecs_operator import metrics
 from ecs_operator.api import EcsService, EcsTask, ServiceEvent, to_wire
 from ecs_operator.api.meta import owner_reference
-from ecs_operator.handlers import leadership, tenancy
+from ecs_operator.handlers import daemons, leadership, tenancy
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.handlers.badinput import reports_bad_input
 from ecs_operator.handlers.tasks import write_status as write_task_status
@@ -119,6 +119,15 @@ def plan(service: Obj, instances: list[Obj], now: datetime) -> tuple[ServicePlan
         for t in tasks
     ]
     snapshot = snapshot_from_objects(instances, cluster=spec["cluster"])
+    key = f"{meta['namespace']}/{meta['name']}"
+    if (
+        spec.get("schedulingStrategy") == "DAEMON"
+        and request is not None
+        and not meta.get("deletionTimestamp")
+    ):
+        daemons.record(str(spec["cluster"]), key, request)
+    else:
+        daemons.forget(key)
     state = SchedulerState.from_object((service.get("status") or {}).get("scheduler"))
     rng = random.Random(f"{meta['uid']}/{state.tasks_started}")
     result = plan_service(
@@ -130,6 +139,7 @@ def plan(service: Obj, instances: list[Obj], now: datetime) -> tuple[ServicePlan
         rng=rng,
         state=state,
         request=request,
+        daemon_groups=daemons.groups(str(spec["cluster"])),
     )
     return result, effective
 
@@ -319,6 +329,7 @@ def _one_pass(namespace: str, name: str, instances_of: Any) -> ServicePlan | Non
         try:
             service = objects.get(SERVICES, name, namespace)
         except NotFound:
+            daemons.forget(f"{namespace}/{name}")
             return None
         problems = spec_problems("EcsService", service.get("spec"))
         if problems:

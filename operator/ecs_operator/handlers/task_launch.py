@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from ecs_operator.handlers import snapshots
+from ecs_operator.handlers import daemons, snapshots
 from ecs_operator.handlers.instances import cluster_spec
 from ecs_operator.kube import claims, networkpolicies, objects, pods
 from ecs_operator.kube import taskdefs as ktaskdefs
@@ -244,6 +244,7 @@ def _launch(task: Obj, effective: EffectiveTask, request: TaskRequest, instances
     target = spec.get("containerInstance")
     for _ in range(PLAN_ROUNDS):
         snapshot = snapshot_from_objects(instances, cluster=spec["cluster"])
+        snapshot = daemons.reserve(snapshot, str(spec["cluster"]), request.group)
         name, chosen = _choose(snapshot, request, target, rng)
         current = next(i for i in instances if i["metadata"]["name"] == name)
         try:

@@ -54,8 +54,10 @@ def plan_service(
     rng: random.Random,
     state: SchedulerState | None = None,
     request: TaskRequest | None = None,
+    daemon_groups: frozenset[str] = frozenset(),
 ) -> ServicePlan:
-    """Plan a service of either scheduling strategy (DAEMON needs ``request``)."""
+    """Plan a service of either scheduling strategy (DAEMON needs ``request``; ``daemon_groups``:
+    the groups of the cluster's DAEMON services, which a draining instance stops last)."""
     if service.spec.scheduling_strategy is SchedulingStrategy.DAEMON:
         if request is None:
             raise ValueError("a DAEMON service needs the placement request of its task")
@@ -68,6 +70,7 @@ def plan_service(
             rng=rng,
             request=request,
             state=state,
+            daemon_groups=daemon_groups,
         )
     return plan_replica_service(
         service,

@@ -11,7 +11,7 @@ How each instance of the cluster stands (``survey``):
 |--------------|--------------------------------------------------------|---------------------------------|
 | eligible     | ACTIVE, agent connected, compatible, memberOf holds    | exactly one, of PRIMARY         |
 | disconnected | as eligible, but the agent is disconnected             | left alone; none started        |
-| draining     | DRAINING or INACTIVE                                   | stopped (draining)              |
+| draining     | DRAINING or INACTIVE                                   | stopped (draining), last        |
 | unqualified  | ACTIVE but incompatible, or a memberOf no longer holds | stopped; event (SERVICE_DAEMON_ |
 |              |                                                        | PLACEMENT_CONSTRAINT_VIOLATED)  |
 
@@ -22,6 +22,12 @@ task starts, if the instance has the resources; if it has not, an ``unable to pl
 it and the scheduler tries again later. A task whose instance left the cluster is stopped.
 memberOf is evaluated without the service's own task on the instance, so ``task:group`` or
 ``runningTasksCount`` expressions judge the instance, not the daemon itself.
+
+Stopped last (ecs-semantics §3.2, "placed before replica tasks and stopped after them"): on a
+DRAINING instance the daemon task stays while a claim of any other task remains there (replica
+and standalone tasks; other daemons and reservations do not count, or two daemons would wait on
+each other), so the instance keeps its daemon until it is empty. On a deregistered (INACTIVE)
+instance it stops at once.
 """
 
 from __future__ import annotations
@@ -49,6 +55,10 @@ from .context import PLACEMENT_RETRY, Buckets, Context, Gates, stop_all
 from .records import ServiceTask, TaskStop
 
 _ENGINE = PlacementEngine()
+
+
+RESERVATION_PREFIX = "reservation:"
+"""The group of the claims that hold an instance's room for a daemon (``reservations``)."""
 
 
 class Standing(StrEnum):
@@ -99,8 +109,22 @@ def desired_count(fits: Sequence[InstanceFit]) -> int:
     return sum(1 for f in fits if f.standing is Standing.ELIGIBLE)
 
 
-def plan_daemon(ctx: Context, gates: Gates, fits: Sequence[InstanceFit]) -> Buckets:
+def others_remain(snapshot: ClusterSnapshot, name: str, daemon_groups: frozenset[str]) -> bool:
+    """Whether a DRAINING instance still holds a claim of a task that is no daemon's."""
+    if name not in snapshot:
+        return False
+    inst = snapshot.instance(name)
+    return inst.status is InstanceStatus.DRAINING and any(
+        c.group not in daemon_groups and not c.group.startswith(RESERVATION_PREFIX) for c in inst.claims
+    )
+
+
+def plan_daemon(
+    ctx: Context, gates: Gates, fits: Sequence[InstanceFit], daemon_groups: frozenset[str] = frozenset()
+) -> Buckets:
+    """``daemon_groups``: the groups of the cluster's DAEMON services (this one is added)."""
     now = ctx.now
+    daemons = daemon_groups | {ctx.group}
     scaling = reasons.scaling(gates.primary.id if gates.primary else None)
     if ctx.deleting:
         return Buckets(stops=stop_all(ctx.wanted, scaling))
@@ -117,7 +141,8 @@ def plan_daemon(ctx: Context, gates: Gates, fits: Sequence[InstanceFit]) -> Buck
         tasks = here.pop(fit.name, [])
         live = [t for t in tasks if t.wanted]
         if fit.standing is Standing.DRAINING:
-            stops += stop_all(live, reasons.DRAINING)
+            if not others_remain(ctx.snapshot, fit.name, daemons):
+                stops += stop_all(live, reasons.DRAINING)
         elif fit.standing is Standing.UNQUALIFIED:
             stops += stop_all(live, scaling)
             messages += [events.daemon_constraint_violated(ctx.name, t.name, fit.name) for t in live]

@@ -76,13 +76,19 @@ def plan_daemon_service(
     rng: random.Random,
     request: TaskRequest,
     state: SchedulerState | None = None,
+    daemon_groups: frozenset[str] = frozenset(),
 ) -> ServicePlan:
-    """Plan a DAEMON service; ``request`` (required) says what the task needs of an instance."""
+    """Plan a DAEMON service; ``request`` (required) says what the task needs of an instance;
+    ``daemon_groups`` are the cluster's other DAEMON services (stopped last on a draining one)."""
     ctx = Context(service, tuple(tasks), snapshot, request, now, rng)
     fits = survey(snapshot, request)
     desired = 0 if ctx.deleting else desired_count(fits)
     return _plan(
-        ctx, task_definition, state or SchedulerState(), desired, lambda gates: plan_daemon(ctx, gates, fits)
+        ctx,
+        task_definition,
+        state or SchedulerState(),
+        desired,
+        lambda gates: plan_daemon(ctx, gates, fits, daemon_groups),
     )
 
 

@@ -3,8 +3,9 @@
 Why: ECS places the daemon before replica tasks and reserves its CPU, memory and ports on every
 instance that should run it. Here the daemon's claim only exists once its task is placed, so
 between a new instance joining (or a daemon task being replaced) and the daemon's claim being
-committed, a replica task could take the room. The handler that places replica tasks subtracts
-these reservations first:
+committed, a replica task could take the room. The handler that places every other task
+subtracts these reservations first (`handlers.daemons.reserve`, with the requests the cluster's
+DAEMON service passes recorded):
 
     snapshot = with_reservations(snapshot, daemon_reservations(snapshot, daemon_request))
 
@@ -25,9 +26,7 @@ from collections.abc import Mapping
 
 from ecs_operator.placement import Claim, ClusterSnapshot, TaskRequest
 
-from .daemon import Standing, survey
-
-RESERVATION_PREFIX = "reservation:"
+from .daemon import RESERVATION_PREFIX, Standing, survey
 
 
 def daemon_reservations(snapshot: ClusterSnapshot, request: TaskRequest) -> dict[str, Claim]:

@@ -15,6 +15,7 @@ from ecs_operator.reconcile.service import (
     Standing,
     daemon_reservations,
     plan_daemon_service,
+    plan_service,
     survey,
     with_reservations,
 )
@@ -85,6 +86,61 @@ def test_a_draining_instance_loses_its_task_and_gets_none() -> None:
     assert got["stop"] == [("d-c1", DRAINING)]
     assert got["start"] == {}
     assert got["counts"] == (3, 4, 0)
+
+
+def _draining_c1(*groups: str) -> InstanceBuilder:
+    builder = make_instance(C1).zone("z").attribute("stack", "prod").draining()
+    for i, group in enumerate(groups):
+        builder = builder.task(group, 256, 512, uid=f"other-{i}")
+    return builder
+
+
+@pytest.mark.parametrize(
+    ("others", "daemon_groups", "stopped"),
+    [
+        # a replica or standalone task is still on the draining instance: the daemon stays (last)
+        (("service:api",), frozenset(), []),
+        (("family:batch",), frozenset(), []),
+        # only other daemons (or reservations) remain: they do not wait on each other
+        (("service:agent",), frozenset({"service:agent"}), [("d-c1", DRAINING)]),
+        (("reservation:service:agent",), frozenset(), [("d-c1", DRAINING)]),
+        ((), frozenset(), [("d-c1", DRAINING)]),
+    ],
+)
+def test_a_daemon_is_stopped_last_on_a_draining_instance(
+    others: tuple[str, ...], daemon_groups: frozenset[str], stopped: list[tuple[str, str]]
+) -> None:
+    tasks = on(A1, A2, B1, C1)
+    snapshot = cluster(tasks, *nodes(_draining_c1(*others)))
+    plan = plan_service(
+        daemon().build(),
+        tasks,
+        task_definition="web:1",
+        snapshot=snapshot,
+        now=T0,
+        rng=random.Random(7),
+        request=request(member_of=PROD),
+        daemon_groups=daemon_groups,
+    )
+    assert [(s.name, s.reason) for s in plan.stops] == stopped
+    assert plan.starts == ()
+
+
+def test_a_deregistered_instance_stops_its_daemon_at_once() -> None:
+    tasks = on(A1, A2, B1, C1)
+    inactive = (
+        make_instance(C1).zone("z").attribute("stack", "prod").status("INACTIVE").task("service:api", uid="x")
+    )
+    got = summary(
+        run(
+            daemon().build(),
+            tasks,
+            "web:1",
+            snapshot=cluster(tasks, *nodes(inactive)),
+            task_request=request(member_of=PROD),
+        )
+    )
+    assert got["stop"] == [("d-c1", DRAINING)]
 
 
 def test_an_instance_that_stops_qualifying_loses_its_task_with_an_event() -> None:
