@@ -14,7 +14,8 @@ from tests.integration.test_services import create_service, endpoint_ips, runnin
 from tests.support.cluster import Kube, wait_for
 from tests.support.ecs import container, register
 
-LOAD_BALANCER = [{"containerName": "web", "containerPort": 80}]
+# No deregistration delay: this test is about health, and a rollout would wait 300 s per old task.
+LOAD_BALANCER = [{"containerName": "web", "containerPort": 80, "deregistrationDelaySeconds": 0}]
 
 
 def completed(kube: Kube, namespace: str, revision: str) -> dict[str, Any] | None:

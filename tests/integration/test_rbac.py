@@ -255,7 +255,7 @@ def test_operator_does_the_job_with_the_chart_role_and_no_403(
     # EcsService with a load balancer → the service scheduler creates its task, writes the service's
     # status, creates the Service and registers the task's pod as a target (pod label patch);
     # deleting it goes through Kopf's finalizer while the service drains.
-    balancer = [{"containerName": "app", "containerPort": 80}]
+    balancer = [{"containerName": "app", "containerPort": 80, "deregistrationDelaySeconds": 2}]
     service = {"cluster": cluster, "taskDefinition": "app", "desiredCount": 1, "loadBalancers": balancer}
     admin.apply(manifest("EcsService", "svc", service, ns))
     wait_for(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.support.cluster import Kube, wait_for
@@ -228,6 +229,10 @@ def endpoint_ips(kube: Kube, namespace: str, service: str) -> set[str]:
     }
 
 
+DELAY = 8
+"""A short deregistration delay for the load balancer test (ECS's default is 300 s)."""
+
+
 def test_load_balancer_holds_exactly_the_running_tasks(kube: Kube, cluster: str, namespace: str) -> None:
     register(kube, namespace, containerDefinitions=[container(portMappings=[{"containerPort": 80}])])
     create_service(
@@ -235,7 +240,7 @@ def test_load_balancer_holds_exactly_the_running_tasks(kube: Kube, cluster: str,
         namespace,
         cluster,
         desiredCount=2,
-        loadBalancers=[{"containerName": "web", "containerPort": 80}],
+        loadBalancers=[{"containerName": "web", "containerPort": 80, "deregistrationDelaySeconds": DELAY}],
     )
     tasks = wait_for(
         lambda: (r := running(kube, namespace, "web")) and len(r) == 2 and r, timeout=90, what="2 running"
@@ -265,6 +270,35 @@ def test_load_balancer_holds_exactly_the_running_tasks(kube: Kube, cluster: str,
     wait_for(lambda: len(running(kube, namespace, "web")) == 1, timeout=90, what="1 running")
     wait_for(lambda: endpoints_are_the_running_pods(1), timeout=90, what="1 endpoint")
     assert len(tasks) == 2
+    # The scaled-in task left the load balancer first: DEACTIVATING, its endpoint gone, its pod
+    # still there; stopped only after the deregistration delay (timestamps from its own status).
+    gone = [
+        t
+        for t in service_tasks(kube, namespace, "web")
+        if (t.get("status") or {}).get("desiredStatus") == "STOPPED"
+    ]
+    assert len(gone) == 1
+    name, pod = gone[0]["metadata"]["name"], gone[0]["status"]["podName"]
+    st = wait_for(
+        lambda: (s := kube.get_json("ecstask", name, "-n", namespace)["status"]).get("deregisteredAt") and s,
+        what="deregisteredAt recorded",
+    )
+    if st["lastStatus"] == "DEACTIVATING":  # still inside the delay: the pod runs, unregistered
+        live = kube.get_json("pod", pod, "-n", namespace)
+        assert not live["metadata"].get("deletionTimestamp")
+        assert live["metadata"]["labels"].get("ecs-operator.dev/target") != "registered"
+    st = wait_for(
+        lambda: (
+            (s := kube.get_json("ecstask", name, "-n", namespace)["status"]).get("lastStatus") == "STOPPED"
+            and s
+        ),
+        timeout=90,
+        what="scaled-in task STOPPED after the delay",
+    )
+    left, stopping = (
+        datetime.fromisoformat(st[k].replace("Z", "+00:00")) for k in ("deregisteredAt", "stoppingAt")
+    )
+    assert stopping - left >= timedelta(seconds=DELAY), (st["deregisteredAt"], st["stoppingAt"])
 
 
 def test_kubectl_ecs_update_service_and_describe_services(kube: Kube, cluster: str, namespace: str) -> None:

@@ -87,6 +87,13 @@ class LoadBalancer(SpecModel):
 
     container_name: ContainerName = Field(description="A container of the task definition.")
     container_port: int = Field(ge=1, le=65535, description="A containerPort of one of its port mappings.")
+    deregistration_delay_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="How long a task stays DEACTIVATING after it leaves this load balancer, before it "
+        "is stopped (the target group's deregistration delay; Elastic Load Balancing's default is 300).",
+    )
 
 
 class EcsServiceSpec(

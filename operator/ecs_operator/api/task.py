@@ -191,6 +191,10 @@ class EcsTaskStatus(StatusModel):
     memory: int | None = Field(default=None, ge=0, description="MiB reserved for the task.")
     created_at: datetime | None = Field(default=None, description="When the task was created.")
     started_at: datetime | None = Field(default=None, description="When it reached RUNNING.")
+    deregistered_at: datetime | None = Field(
+        default=None,
+        description="When it left its load balancers; its pod stops deregistrationDelaySeconds later.",
+    )
     stopping_at: datetime | None = Field(default=None, description="When it entered STOPPING.")
     stopped_at: datetime | None = Field(default=None, description="When it reached STOPPED.")
     stop_code: StopCode | None = Field(

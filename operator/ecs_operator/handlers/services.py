@@ -34,6 +34,7 @@ from ecs_operator.kube import load_balancers as klb
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, Conflict, NotFound
 from ecs_operator.kube.objects import INSTANCES, SERVICES, TASK_DEFINITIONS, TASKS, Obj
+from ecs_operator.lifecycle.deregistration import DELAY_ANNOTATION, delay_of
 from ecs_operator.placement import TaskKind, snapshot_from_objects
 from ecs_operator.reconcile import load_balancers as lb
 from ecs_operator.reconcile.conditions import set_condition
@@ -159,7 +160,7 @@ def _start(service: Obj, start: Any) -> None:
         task_spec["placementConstraints"] = spec["placementConstraints"]
     if start.instance:
         task_spec["containerInstance"] = start.instance
-    body = {
+    body: dict[str, Any] = {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "EcsTask",
         "metadata": {
@@ -170,6 +171,8 @@ def _start(service: Obj, start: Any) -> None:
         },
         "spec": task_spec,
     }
+    if spec.get("loadBalancers"):  # leaves its load balancers before it stops (`lifecycle.deregistration`)
+        body["metadata"]["annotations"] = {DELAY_ANNOTATION: str(delay_of(spec["loadBalancers"]))}
     with contextlib.suppress(AlreadyExists):  # another pass or replica created it: same name, same task
         objects.create(TASKS, body, meta["namespace"])
 

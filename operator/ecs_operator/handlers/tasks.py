@@ -43,6 +43,7 @@ from ecs_operator.lifecycle import (
     task_status_from_pod,
     user_stop,
 )
+from ecs_operator.lifecycle.deregistration import DELAY_ANNOTATION, held_until
 from ecs_operator.lifecycle.observation import parse_time
 from ecs_operator.reconcile.instances import MANAGED_LABEL
 from ecs_operator.reconcile.ledger import claims_of
@@ -246,8 +247,26 @@ def observe(task: Obj, pod: Obj | None) -> None:
             task, {"desiredStatus": "STOPPED", "stopCode": cause.code.value, "stoppedReason": cause.reason}
         )
         return
-    write_status(task, obs.to_status())
-    if pod is not None and (wanted is DesiredStatus.STOPPED) and not pod["metadata"].get("deletionTimestamp"):
+    fields = obs.to_status()
+    stopping = (
+        pod is not None and wanted is DesiredStatus.STOPPED and not pod["metadata"].get("deletionTimestamp")
+    )
+    hold = (
+        held_until(
+            delay=int((task["metadata"].get("annotations") or {}).get(DELAY_ANNOTATION) or 0),
+            last_status=status.get("lastStatus"),
+            deregistered_at=parse_time(status.get("deregisteredAt")),
+            now=tl.now(),
+        )
+        if stopping and obs.last_status is TaskStatus.DEACTIVATING
+        else None
+    )
+    if hold is not None and not status.get("deregisteredAt"):
+        fields["deregisteredAt"] = tl.stamp(hold[0])
+    write_status(task, fields)
+    if hold is not None:
+        return  # DEACTIVATING: the load balancer drains it; a later pass (task_tick) stops the pod
+    if stopping and pod is not None:
         grace = pod["spec"].get("terminationGracePeriodSeconds")
         pods.delete(task["metadata"]["namespace"], pod["metadata"]["name"], grace)
     if obs.last_status is TaskStatus.STOPPED:
