@@ -90,6 +90,11 @@ class MakeService:
         self._spec.setdefault("placement_strategy", []).append(PlacementStrategy(type=type_, field=field))
         return self
 
+    def no_strategy(self) -> Self:
+        """``placementStrategy: []`` given explicitly (absent is the builder's default)."""
+        self._spec["placement_strategy"] = []
+        return self
+
     def force(self, value: str) -> Self:
         self._spec["force_new_deployment"] = value
         return self
