@@ -25,8 +25,10 @@ task whose spec turns it off as unprotected: the spec is the user's latest word.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from ecs_operator.api import AppliedProtection, Failure, ProtectionStatus, TaskProtection
 
@@ -35,6 +37,15 @@ NOT_A_SERVICE_TASK = (
     "The specified task isn't part of an Amazon ECS service. Only Amazon ECS service-managed tasks can be "
     "protected."
 )
+
+
+def is_service_task(task: Mapping[str, Any]) -> bool:
+    """Started by a service (an ownerReference to an EcsService, as the service scheduler sets
+    it): only such a task can be protected."""
+    return any(
+        ref.get("kind") == "EcsService" and str(ref.get("apiVersion", "")).startswith("ecs-operator.dev/")
+        for ref in (task.get("metadata") or {}).get("ownerReferences") or []
+    )
 
 
 def requested(spec: TaskProtection | None) -> AppliedProtection | None:
