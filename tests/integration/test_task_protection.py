@@ -7,6 +7,7 @@ taking from the fullest zone, then the fullest instance."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -26,6 +27,17 @@ BLOCKED = (
 def ecs(kube: Kube, namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
     cmd = [str(SCRIPT), f"--kubeconfig={kube.kubeconfig}", "-n", namespace, *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def kubectl_ecs(kube: Kube, *args: str) -> subprocess.CompletedProcess[str]:
+    """`kubectl ecs ...` through kubectl's plugin mechanism (kubectl-ecs on PATH, $KUBECONFIG)."""
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(SCRIPT.parent), str(kube.bin_dir), os.environ.get("PATH", "")]),
+        "KUBECONFIG": str(kube.kubeconfig),
+    }
+    cmd = [str(kube.bin_dir / "kubectl"), "ecs", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
 
 
 def ecs_json(kube: Kube, namespace: str, *args: str, code: int = 0) -> dict[str, Any]:
@@ -180,7 +192,9 @@ def test_a_standalone_task_cannot_be_protected(kube: Kube, cluster: str, namespa
     )
     assert updated["protectedTasks"] == []
     assert [(f["arn"], f["reason"]) for f in updated["failures"]] == [(f"{namespace}/solo", "TASK_NOT_VALID")]
-    got = ecs_json(kube, namespace, "get-task-protection", "--tasks", "solo", "missing", code=1)
+    res = kubectl_ecs(kube, "get-task-protection", "-n", namespace, "--tasks", "solo", "missing")
+    assert res.returncode == 1, res.stderr
+    got = json.loads(res.stdout)
     assert [(f["arn"], f["reason"]) for f in got["failures"]] == [
         (f"{namespace}/solo", "TASK_NOT_VALID"),
         (f"{namespace}/missing", "MISSING"),
