@@ -65,7 +65,35 @@ class HealthStatus(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
-# Everything but desiredStatus and stopReason; and overrides, whose unbounded command and environment
+MIN_PROTECTION_MINUTES = 1
+MAX_PROTECTION_MINUTES = 2880
+DEFAULT_PROTECTION_MINUTES = 120
+"""UpdateTaskProtection's expiresInMinutes: 1 minute to 48 hours, 2 hours when not given."""
+
+
+class TaskProtection(SpecModel):
+    """Task scale-in protection, as UpdateTaskProtection sets it (service tasks only)."""
+
+    enabled: bool = Field(
+        description="protectionEnabled: true keeps the task from being stopped by a scale-in or a "
+        "deployment until the protection expires; false makes it eligible again."
+    )
+    expires_in_minutes: int = Field(
+        default=DEFAULT_PROTECTION_MINUTES,
+        ge=MIN_PROTECTION_MINUTES,
+        le=MAX_PROTECTION_MINUTES,
+        description="How long the protection lasts from the time it is applied: 1 to 2880 (48 hours), "
+        "default 120.",
+    )
+    renew: str | None = Field(
+        default=None,
+        max_length=253,
+        description="Any new value applies the protection again, restarting expiresInMinutes (as "
+        "calling UpdateTaskProtection again does); kubectl ecs update-task-protection sets it.",
+    )
+
+
+# Everything but desiredStatus, stopReason and protection; and overrides, whose unbounded command and environment
 # lists would make a whole-object comparison too costly for the API server's CEL budget (the
 # operator snapshots the spec at placement, so a later change of overrides has no effect).
 _IMMUTABLE = (
@@ -148,6 +176,11 @@ class EcsTaskSpec(
         max_length=1024,
         description="Why the task was stopped by the user (StopTask reason); copied to status.stoppedReason.",
     )
+    protection: TaskProtection | None = Field(
+        default=None,
+        description="Scale-in protection (UpdateTaskProtection): a protected service task is never "
+        "stopped by a scale-in or a deployment. Not valid for standalone tasks (TASK_NOT_VALID).",
+    )
 
 
 class ContainerState(StatusModel):
@@ -168,6 +201,30 @@ class Failure(StatusModel):
         description="ECS reason, e.g. RESOURCE:MEMORY, RESOURCE:PORTS, ATTRIBUTE, AGENT, MISSING."
     )
     detail: str | None = Field(default=None, description="Details, e.g. the constraint not met.")
+
+
+class AppliedProtection(StatusModel):
+    """The spec.protection the operator last applied (a new value is a new UpdateTaskProtection)."""
+
+    enabled: bool = Field(description="protectionEnabled as requested.")
+    expires_in_minutes: int | None = Field(default=None, description="expiresInMinutes as requested.")
+    renew: str | None = Field(default=None, description="spec.protection.renew as requested.")
+
+
+class ProtectionStatus(StatusModel):
+    """GetTaskProtection: whether the task is protected, and until when."""
+
+    enabled: bool = Field(default=False, description="protectionEnabled: false once the protection expires.")
+    expiration_date: datetime | None = Field(
+        default=None, description="When the protection expires: the time it was applied + expiresInMinutes."
+    )
+    updated_at: datetime | None = Field(default=None, description="When the operator applied the request.")
+    applied: AppliedProtection | None = Field(
+        default=None, description="The spec.protection this status answers (none: protection removed)."
+    )
+    failures: list[Failure] = Field(
+        default_factory=list, description="Why the request was refused: TASK_NOT_VALID for a standalone task."
+    )
 
 
 class EcsTaskStatus(StatusModel):
@@ -209,6 +266,9 @@ class EcsTaskStatus(StatusModel):
     containers: list[ContainerState] = Field(default_factory=list, description="Per-container state.")
     failures: list[Failure] = Field(
         default_factory=list, description="Why it could not be placed (then STOPPED, TaskFailedToStart)."
+    )
+    protection: ProtectionStatus | None = Field(
+        default=None, description="Scale-in protection as applied (GetTaskProtection)."
     )
     conditions: list[Condition] = conditions_field()
 

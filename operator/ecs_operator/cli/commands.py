@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from ecs_operator.cli import explain as cexplain
 from ecs_operator.cli import instances as cinst
+from ecs_operator.cli import protection as cprotection
 from ecs_operator.cli import services as cservices
 from ecs_operator.cli import tasks as ctasks
 from ecs_operator.cli.render import age, document, table
@@ -387,4 +388,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "describe-tasks": describe_tasks,
     "describe-services": cservices.describe_services,
     "update-service": cservices.update_service,
+    "update-task-protection": cprotection.update_task_protection,
+    "get-task-protection": cprotection.get_task_protection,
 }

@@ -7,7 +7,8 @@ plugins do: ``--kubeconfig``, ``--context``, ``-n/--namespace`` (default: the co
 document with ``-o json`` / ``-o yaml`` shaped like the ECS API's responses.
 
 Verbs: put-attributes, delete-attributes, update-container-instances-state, explain-placement,
-run-task, start-task, stop-task, list-tasks, describe-tasks, describe-services, update-service.
+run-task, start-task, stop-task, list-tasks, describe-tasks, describe-services, update-service,
+update-task-protection, get-task-protection.
 """
 
 from __future__ import annotations
@@ -146,6 +147,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--desired-count", type=int)
     p.add_argument("--task-definition", metavar="FAMILY[:REVISION]")
     p.add_argument("--force-new-deployment", action="store_true")
+    for name, help in (
+        (
+            "update-task-protection",
+            "protect service tasks from scale-in and deployments, or stop protecting them",
+        ),
+        ("get-task-protection", "whether service tasks are protected, and until when"),
+    ):
+        p = verb(name, help)
+        p.add_argument("--cluster", help="the EcsCluster (checked when given)")
+        p.add_argument(
+            "--tasks", nargs="+", required=True, metavar="TASK", help="names or namespace/name (at most 10)"
+        )
+        if name == "update-task-protection":
+            enabled = p.add_mutually_exclusive_group(required=True)
+            enabled.add_argument("--protection-enabled", dest="protection_enabled", action="store_true")
+            enabled.add_argument("--no-protection-enabled", dest="protection_enabled", action="store_false")
+            p.add_argument(
+                "--expires-in-minutes",
+                type=int,
+                metavar="MINUTES",
+                help="1 to 2880 (default 120); counted from when the operator applies the call",
+            )
     return parser
 
 

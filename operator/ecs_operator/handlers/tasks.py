@@ -12,6 +12,8 @@ same time. The pure parts are in `reconcile.launch`, `reconcile.podspec` and `li
 - pod present: status from the pod; delete the pod (SIGTERM, then SIGKILL after stopTimeout) when
   StopTask or a stop cause (an essential container exited) says so.
 - pod gone after it existed: STOPPED; release the claim.
+
+Before each pass, `task_protection.sync` answers a new `spec.protection` (UpdateTaskProtection).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import kopf
 
 from ecs_operator import metrics
 from ecs_operator.crashpoints import crashpoint
-from ecs_operator.handlers import leadership, snapshots, tenancy
+from ecs_operator.handlers import leadership, snapshots, task_protection, tenancy
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.handlers.badinput import reports_bad_input, warn_once
 from ecs_operator.kube import claims, objects, pods
@@ -409,6 +411,7 @@ def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
         return
     if tenancy.refuse_task(task):
         return
+    task = task_protection.sync(task)
     reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))))
 
 
@@ -449,6 +452,7 @@ def task_tick(body: kopf.Body, **kwargs: Any) -> None:
         return
     if tenancy.refuse_task(task):
         return
+    task = task_protection.sync(task)
     reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))))
 
 

@@ -17,11 +17,8 @@ from ecs_operator.api import Deployment, EcsService, EcsServiceSpec
 from ecs_operator.placement import (
     ClusterSnapshot,
     InstanceStatus,
-    LaunchType,
     PlacementStrategy,
-    TaskKind,
     TaskRequest,
-    default_strategies,
     strategies_from_spec,
 )
 
@@ -33,15 +30,17 @@ PLACEMENT_RETRY = timedelta(seconds=30)
 
 
 def scale_in_strategies(spec: EcsServiceSpec) -> tuple[PlacementStrategy, ...]:
-    """The strategies scale-in follows: the service's; an explicitly empty list is ECS's
-    no-strategy behaviour (zone, then instance, with the most tasks); absent: spread across zones."""
+    """The strategies scale-in follows: the service's, in order (§1.2). Without any, absent or
+    an explicitly empty list alike, ECS's no-strategy replica scheduler: the zone with the most
+    tasks of the service, then the instance with the most (§1.3); ``()`` asks
+    ``choose_tasks_to_stop`` for exactly that. Placement treats both the same way too
+    (``pipeline.effective_strategies``), so what a scale-in takes away mirrors what placement
+    filled. Fargate services take no strategies (§8.3) and land here as well."""
     if spec.placement_strategy:
         return strategies_from_spec(
             s.model_dump(mode="json", by_alias=True, exclude_none=True) for s in spec.placement_strategy
         )
-    if "placement_strategy" in spec.model_fields_set:
-        return ()
-    return default_strategies(TaskKind.SERVICE, LaunchType(spec.launch_type.value))
+    return ()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ Messages (placement failures come from ``PlacementFailure.service_message``):
 | circuit breaker, no rollback | ``(deployment <id>) deployment failed: tasks failed to start.``         |
 | circuit breaker, rollback    | ``(deployment <id>) deployment failed: ECS deployment circuit breaker:  |
 |                              | rolling back to deploymentId <id>.``                                    |
+| scale-in blocked by task     | ``was unable to reach steady state because task set <deployment id> was |
+| protection (§3.6)            | unable to scale in. Reason: The number of protected tasks are more than |
+|                              | the desired count of tasks.``                                           |
 | DAEMON constraint no longer  | ``stopped task <id> because container-instance <ci> no longer meets the |
 | met (SERVICE_DAEMON_PLACE-   | placement constraints of the service.``                                 |
 | MENT_CONSTRAINT_VIOLATED)    |                                                                         |
@@ -78,6 +81,15 @@ def deployment_failed(service: str, deployment: str, rollback_to: str | None) ->
     return (
         f"service {service} (deployment {deployment}) deployment failed: "
         f"ECS deployment circuit breaker: rolling back to deploymentId {rollback_to}."
+    )
+
+
+def protected_scale_in(service: str, task_set: str) -> str:
+    """Protected tasks outnumber what the task set (a deployment) may keep: PRIMARY's
+    desiredCount, or 0 for an older deployment being replaced."""
+    return (
+        f"service {service} was unable to reach steady state because task set {task_set} was unable to "
+        "scale in. Reason: The number of protected tasks are more than the desired count of tasks."
     )
 
 

@@ -30,6 +30,9 @@ that nothing writes.
 [I] A task told to stop (desiredStatus STOPPED) still counts toward maximumPercent until it leaves
 RUNNING (DEACTIVATING), so a start never takes room that a stopping task still holds; it never
 counts as healthy.
+
+``protection`` is the task's scale-in protection (``reconcile.protection.protection_of``): the
+planner asks ``protected(now)``, so expiry is decided by the ``now`` it plans for.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from typing import TYPE_CHECKING
 
 from ecs_operator.lifecycle import DesiredStatus, HealthStatus, StopCode, TaskStatus
 from ecs_operator.lifecycle.health import NO_HEALTH_CHECK_SETTLE_TIME
+from ecs_operator.reconcile.protection import UNPROTECTED, Protection, protection_of
 
 if TYPE_CHECKING:
     from ecs_operator.api import EcsService, EcsServiceStatus, EcsTask, ServiceEvent
@@ -88,6 +92,11 @@ class ServiceTask:
     instance_draining: bool = False
     load_balanced: bool = False
     target_healthy: bool = False
+    protection: Protection = UNPROTECTED
+
+    def protected(self, now: datetime) -> bool:
+        """Scale-in protection holds at ``now``: no scale-in or deployment stops this task."""
+        return self.protection.active(now)
 
     @property
     def in_flight(self) -> bool:
@@ -176,6 +185,7 @@ class ServiceTask:
             instance_draining=instance_draining,
             load_balanced=load_balanced,
             target_healthy=target_healthy,
+            protection=protection_of(spec.protection, status.protection),
         )
 
 

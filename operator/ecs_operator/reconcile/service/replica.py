@@ -29,8 +29,18 @@ Then, in this order:
 4. Draining, then old deployments: healthy ones stop while healthy ≥ ceil(desired × min% / 100)
    still holds afterwards.
 5. Blocked: work remains, nothing started or stopped, nothing is on its way (every task in flight
-   is healthy), and neither throttle, breaker nor placement is the cause: the deployment
-   configuration is, and ECS says so.
+   is healthy), and neither throttle, breaker, placement nor protection is the cause: the
+   deployment configuration is, and ECS says so.
+
+Scale-in protection (§3.1): a protected task (``ServiceTask.protected(now)``) is never chosen by
+a scale-in (step 1) or a deployment's stops (steps 1 and 4, the ``free`` tasks of an older
+deployment included); it still counts, so the service stays above desiredCount, or the older
+deployment ACTIVE, until its protection expires or is turned off, and the plan re-checks at the
+expiry. While protection is what keeps a task set from scaling in (PRIMARY: more protected tasks
+than desiredCount; an older deployment: any, its desired count being 0), the plan says ECS's
+"unable to scale in" event for that task set. Decided here [I]: protection covers scale-in and
+deployments only, as ECS documents it; an UNHEALTHY task, a task on a DRAINING instance (or due
+for retirement) and the tasks of a deleted service are stopped all the same.
 """
 
 from __future__ import annotations
@@ -39,7 +49,7 @@ from datetime import datetime
 
 from ecs_operator.placement import place
 
-from . import reasons
+from . import events, reasons
 from .context import PLACEMENT_RETRY, Buckets, Context, Gates, scale_in_strategies, stop_all
 from .records import ServiceTask, TaskStop
 from .stops import StopPicker
@@ -52,6 +62,8 @@ def plan_replica(ctx: Context, gates: Gates) -> Buckets:
     if ctx.deleting:
         return Buckets(stops=stop_all(wanted, scaling))
     healthy = {t.uid for t in wanted if t.healthy(now)}
+    protected = {t.uid for t in wanted if t.protected(now)}
+    held: dict[str, int] = {}  # deployment id → protected tasks a stop passed over
     free: list[TaskStop] = []
     good: list[ServiceTask] = []
     unhealthy: list[ServiceTask] = []
@@ -64,6 +76,8 @@ def plan_replica(ctx: Context, gates: Gates) -> Buckets:
             free.append(_stop(task, reasons.DRAINING))
         elif not gates.of_primary(task) and task.uid in healthy:
             old.append(task)
+        elif not gates.of_primary(task) and task.uid in protected:
+            held[task.started_by or ""] = held.get(task.started_by or "", 0) + 1
         elif not gates.of_primary(task):
             free.append(_stop(task, scaling))
         elif task.unhealthy(now, ctx.grace):
@@ -76,15 +90,18 @@ def plan_replica(ctx: Context, gates: Gates) -> Buckets:
     budget = bounds.stop_room(len(healthy))
     stops = list(free)
 
-    # 1. scale-in
+    # 1. scale-in, never of a protected task
     excess = len(good) - bounds.desired
     if excess > 0:
-        chosen = picker.pick([t for t in good if not t.running], excess)
-        chosen += picker.pick([t for t in good if t.running and t.uid not in healthy], excess - len(chosen))
-        chosen += picker.pick([t for t in good if t.uid in healthy], min(excess - len(chosen), budget))
+        open_ = [t for t in good if t.uid not in protected]
+        chosen = picker.pick([t for t in open_ if not t.running], excess)
+        chosen += picker.pick([t for t in open_ if t.running and t.uid not in healthy], excess - len(chosen))
+        chosen += picker.pick([t for t in open_ if t.uid in healthy], min(excess - len(chosen), budget))
         budget -= sum(1 for t in chosen if t.uid in healthy)
         stops += [_stop(t, scaling) for t in chosen]
         good = [t for t in good if t not in chosen]
+        if len(open_) < excess and gates.primary is not None:
+            held[gates.primary.id] = len(good) - len(open_)
 
     # 2. starts
     need = max(0, bounds.desired - len(good))
@@ -105,7 +122,9 @@ def plan_replica(ctx: Context, gates: Gates) -> Buckets:
         replaced = 1
     stops += [_stop(t, reasons.UNHEALTHY) for t in picker.pick(unhealthy, replaced)]
 
-    # 4. draining, then older deployments, within the min bound
+    # 4. draining, then older deployments (not their protected tasks), within the min bound
+    kept = [t for t in old if t.uid in protected]
+    old = [t for t in old if t.uid not in protected]
     to_replace = len(draining) + len(old)
     if not gates.frozen:
         for tier, reason in ((draining, reasons.DRAINING), (old, scaling)):
@@ -113,18 +132,30 @@ def plan_replica(ctx: Context, gates: Gates) -> Buckets:
             budget -= len(chosen)
             to_replace -= len(chosen)
             stops += [_stop(t, reason) for t in chosen]
+        # only protection kept these: the min bound would have let them go now
+        for task in kept[:budget]:
+            held[task.started_by or ""] = held.get(task.started_by or "", 0) + 1
 
     # 5. blocked by the deployment configuration
     settled = all(t.wanted and t.uid in healthy for t in ctx.tasks if t.in_flight)
     left = need > count or to_replace > 0
     blocked = left and not count and not stops and gates.may_start and not messages and settled
+    unplaceable = bool(messages)
+
+    # protection: say which task sets cannot scale in, and re-plan when a protection ends
+    messages += [events.protected_scale_in(ctx.name, task_set) for task_set in sorted(held)]
+    recheck += [
+        t.protection.until
+        for t in wanted
+        if t.uid in protected and t.protection.until is not None and t.protection.until > now
+    ]
     return Buckets(
         starts=(None,) * count,
         stops=tuple(stops),
         messages=tuple(messages),
         recheck=tuple(recheck),
         blocked=blocked,
-        unplaceable=bool(messages),
+        unplaceable=unplaceable,
     )
 
 

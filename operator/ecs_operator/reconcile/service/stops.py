@@ -2,8 +2,8 @@
 
 Why a module: every stop of a task that is still wanted (scale-in, old deployment, draining,
 unhealthy) picks among candidates the way ECS does on scale-in, through
-``placement.choose_tasks_to_stop`` with the service's strategies (default spread across zones);
-callers pass candidates tier by tier, cheapest first.
+``placement.choose_tasks_to_stop`` with the service's strategies (none: the zone, then the
+instance, with the most tasks of the service); callers pass candidates tier by tier, cheapest first.
 
 - The snapshot's claims of tasks the service no longer wants (already stopping) are dropped
   first, so the balance is that of the tasks that stay.

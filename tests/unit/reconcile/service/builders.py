@@ -33,6 +33,7 @@ from ecs_operator.api import (
 )
 from ecs_operator.lifecycle import DesiredStatus, HealthStatus, StopCode, TaskStatus
 from ecs_operator.placement import ClusterSnapshot, InstanceBuilder, TaskRequest, make_cluster, make_instance
+from ecs_operator.reconcile.protection import Protection
 from ecs_operator.reconcile.service import SchedulerState, ServicePlan, ServiceTask, plan_service
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -88,6 +89,11 @@ class MakeService:
 
     def strategy(self, type_: str, field: str | None = None) -> Self:
         self._spec.setdefault("placement_strategy", []).append(PlacementStrategy(type=type_, field=field))
+        return self
+
+    def no_strategy(self) -> Self:
+        """``placementStrategy: []`` given explicitly (absent is the builder's default)."""
+        self._spec["placement_strategy"] = []
         return self
 
     def force(self, value: str) -> Self:
@@ -198,6 +204,11 @@ class MakeTask:
 
     def draining(self) -> Self:
         self._f["instance_draining"] = True
+        return self
+
+    def protected(self, until: float | None = None) -> Self:
+        """Scale-in protection until ``at(until)``; without ``until``, asked for and not yet applied."""
+        self._f["protection"] = Protection(pending=True) if until is None else Protection(until=at(until))
         return self
 
     def build(self) -> ServiceTask:
