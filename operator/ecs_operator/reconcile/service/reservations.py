@@ -3,10 +3,16 @@
 Why: ECS places the daemon before replica tasks and reserves its CPU, memory and ports on every
 instance that should run it. Here the daemon's claim only exists once its task is placed, so
 between a new instance joining (or a daemon task being replaced) and the daemon's claim being
-committed, a replica task could take the room. The handler that places replica tasks subtracts
-these reservations first:
+committed, a replica task could take the room. A placer would subtract these reservations first:
 
     snapshot = with_reservations(snapshot, daemon_reservations(snapshot, daemon_request))
+
+**Not wired yet.** Nothing in the operator calls these two functions today (they are exported
+from ``reconcile.service`` and covered by no handler): replica tasks and standalone RunTasks are
+placed on the snapshot without any daemon reservation. So a replica task *can* take the room of a
+daemon task that is not placed yet; the daemon service then reports ``unable to place`` on that
+instance and retries every 30 s, and gets the room back only when the replica task stops. What
+the functions would reserve, once a placer uses them:
 
 | instance (standing from ``daemon.survey``)    | reservation                                       |
 |-----------------------------------------------|---------------------------------------------------|
