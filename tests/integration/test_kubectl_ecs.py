@@ -382,6 +382,25 @@ def test_run_task_answers_with_each_task_instance_or_the_failures(
     (task,) = doc["tasks"]
     assert doc["failures"] == [] and task["containerInstanceArn"].startswith(f"{cluster}.worker-")
 
+    # StartTask: the instance the caller chose, once the operator has committed the claim there.
+    out = ok(
+        plugin(
+            kube,
+            namespace,
+            "start-task",
+            "--cluster",
+            cluster,
+            "--task-definition",
+            "small",
+            "--container-instances",
+            "worker-b1",
+        )
+    )
+    (row,) = out.splitlines()[1:]
+    name, _, _, instance, zone, _ = row.split()
+    assert (instance, zone) == (f"{cluster}.worker-b1", "zone-b"), out
+    assert kube.get_json("ecstask", name, "-n", namespace)["status"]["containerInstance"] == instance
+
     # --no-wait answers at once, before any placement.
     out = ok(
         plugin(kube, namespace, "run-task", "--cluster", cluster, "--task-definition", "small", "--no-wait")
