@@ -251,15 +251,21 @@ PLACEMENT_WAIT = 10.0
 _POLL = 0.5
 
 
-def _await_placement(created: list[Obj], namespace: str, wait: float) -> list[Obj]:
+def _await_placement(
+    created: list[Obj],
+    namespace: str,
+    wait: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Obj]:
     """The tasks re-read until each one's placement is known, or ``wait`` seconds have passed."""
-    deadline = time.monotonic() + wait
+    deadline = clock() + wait
     latest = {t["metadata"]["name"]: t for t in created}
     while True:
         pending = [name for name, t in latest.items() if not ctasks.placement_known(t)]
-        if not pending or time.monotonic() >= deadline:
+        if not pending or clock() >= deadline:
             return list(latest.values())
-        time.sleep(_POLL)
+        sleep(_POLL)
         for name in pending:
             try:
                 latest[name] = objects.get(TASKS, name, namespace)
