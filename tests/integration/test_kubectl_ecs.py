@@ -348,3 +348,78 @@ def test_unknown_task_definition_and_cluster_are_refused_at_once(
     )
     assert res.returncode == 1 and "count must be between 1 and 10" in res.stderr
     assert kube.get_json("ecstask", "-n", namespace)["items"] == []
+
+
+def test_run_task_answers_with_each_task_instance_or_the_failures(
+    kube: Kube, cluster: str, namespace: str
+) -> None:
+    """RunTask's response (issue 12, item 9): the command waits for the operator's placement and
+    prints each task's container instance; what fits nowhere comes back as failures[]."""
+    register(kube, namespace, "small", 256)
+    out = ok(
+        plugin(
+            kube, namespace, "run-task", "--cluster", cluster, "--task-definition", "small", "--count", "2"
+        )
+    )
+    header, *rows = out.splitlines()
+    assert header.split() == ["NAME", "TASK", "DEFINITION", "CLUSTER", "INSTANCE", "AZ", "LAST", "STATUS"]
+    assert len(rows) == 2, out
+    for row in rows:
+        name, revision, in_cluster, instance, zone, _ = row.split()
+        status = kube.get_json("ecstask", name, "-n", namespace)["status"]
+        assert (revision, in_cluster) == ("small:1", cluster)
+        assert instance == status["containerInstance"] and instance.startswith(f"{cluster}.worker-"), out
+        assert zone == status["availabilityZone"], out
+
+    # -o json: RunTask's document, with the instance of each task.
+    doc = json.loads(
+        ok(
+            plugin(
+                kube, namespace, "run-task", "--cluster", cluster, "--task-definition", "small", "-o", "json"
+            )
+        )
+    )
+    (task,) = doc["tasks"]
+    assert doc["failures"] == [] and task["containerInstanceArn"].startswith(f"{cluster}.worker-")
+
+    # StartTask: the instance the caller chose, once the operator has committed the claim there.
+    out = ok(
+        plugin(
+            kube,
+            namespace,
+            "start-task",
+            "--cluster",
+            cluster,
+            "--task-definition",
+            "small",
+            "--container-instances",
+            "worker-b1",
+        )
+    )
+    (row,) = out.splitlines()[1:]
+    name, _, _, instance, zone, _ = row.split()
+    assert (instance, zone) == (f"{cluster}.worker-b1", "zone-b"), out
+    assert kube.get_json("ecstask", name, "-n", namespace)["status"]["containerInstance"] == instance
+
+    # --no-wait answers at once, before any placement.
+    out = ok(
+        plugin(kube, namespace, "run-task", "--cluster", cluster, "--task-definition", "small", "--no-wait")
+    )
+    assert out.splitlines()[1].split()[3] == "<none>", out
+
+    # Nothing fits: no task, ECS's failures (reason RESOURCE:MEMORY, the instances in detail), exit 1.
+    register(kube, namespace, "huge", 100000)
+    res = plugin(kube, namespace, "run-task", "--cluster", cluster, "--task-definition", "huge", "-o", "json")
+    assert res.returncode == 1, res
+    doc = json.loads(res.stdout)
+    assert doc["tasks"] == []
+    (failure,) = doc["failures"]
+    assert failure["reason"] == "RESOURCE:MEMORY"
+    assert failure["arn"].startswith(f"{namespace}/huge-")
+    assert (
+        failure["detail"].startswith("6 container instances:") and f"{cluster}.worker-" in failure["detail"]
+    )
+    assert f"error: {failure['arn']}: RESOURCE:MEMORY (6 container instances:" in res.stderr
+    res = plugin(kube, namespace, "run-task", "--cluster", cluster, "--task-definition", "huge")
+    assert res.returncode == 1 and res.stdout == "", res
+    assert ": RESOURCE:MEMORY (" in res.stderr, res

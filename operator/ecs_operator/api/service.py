@@ -184,8 +184,10 @@ class EcsServiceSpec(
     load_balancers: list[LoadBalancer] = Field(
         default_factory=list,
         max_length=5,
-        description="Container ports served by a Kubernetes Service of the same name, holding only tasks "
-        "that are RUNNING and healthy. At most 5.",
+        description="Container ports served by a Kubernetes Service of the same name. Its endpoints are the "
+        "pods of RUNNING tasks not being stopped whose healthStatus is HEALTHY or UNKNOWN (a target is "
+        "registered before its first health check, as in ECS; an UNHEALTHY task is deregistered); an "
+        "endpoint gets traffic once its pod is Ready. At most 5.",
     )
     force_new_deployment: str | None = Field(
         default=None,

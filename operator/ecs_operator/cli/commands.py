@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -227,34 +228,63 @@ def _run_input(args: argparse.Namespace, container_instances: tuple[str, ...] = 
     )
 
 
-def _create_tasks(request: ctasks.RunTaskInput, ctx: Context) -> int:
+def _create_tasks(request: ctasks.RunTaskInput, ctx: Context, wait: float) -> int:
     bodies = ctasks.task_bodies(request, ctx.namespace)  # validates count and instances first
     _cluster_must_exist(request.cluster)
     resolve_revision(ctx.namespace, request.task_definition)  # ECS refuses an unknown definition at once
     created = [objects.create(TASKS, body, ctx.namespace) for body in bodies]
-    views = [ctasks.task_view(t) for t in created]
-    rows = [
-        [
-            t["metadata"]["name"],
-            t["spec"]["taskDefinition"],
-            t["spec"]["cluster"],
-            t["spec"].get("containerInstance"),
-        ]
-        for t in created
-    ]
-    ctx.emit(
-        "table", {"tasks": views, "failures": []}, ("name", "task definition", "cluster", "instance"), rows
-    )
-    return 0
+    if wait > 0:
+        created = _await_placement(created, ctx.namespace, wait)
+    response = ctasks.run_task_response(created)
+    if response.tasks or (ctx.output or "table") != "table":
+        ctx.emit("table", response.document(), ctasks.RUN_HEADERS, response.rows)
+    unknown = [t["metadata"]["name"] for t in created if not ctasks.placement_known(t)]
+    if wait > 0 and unknown:
+        print(
+            f"placement of {', '.join(unknown)} not known after {wait:g} s: see kubectl ecs describe-tasks",
+            file=ctx.err,
+        )
+    return ctx.failures(response.failures)
+
+
+PLACEMENT_WAIT = 10.0
+"""How long run-task and start-task wait for the operator's placement (seconds; --no-wait: 0)."""
+_POLL = 0.5
+
+
+def _await_placement(
+    created: list[Obj],
+    namespace: str,
+    wait: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Obj]:
+    """The tasks re-read until each one's placement is known, or ``wait`` seconds have passed."""
+    deadline = clock() + wait
+    latest = {t["metadata"]["name"]: t for t in created}
+    while True:
+        pending = [name for name, t in latest.items() if not ctasks.placement_known(t)]
+        if not pending or clock() >= deadline:
+            return list(latest.values())
+        sleep(_POLL)
+        for name in pending:
+            try:
+                latest[name] = objects.get(TASKS, name, namespace)
+            except NotFound:  # deleted meanwhile: keep what was created
+                continue
+
+
+def _wait(args: argparse.Namespace) -> float:
+    return 0.0 if getattr(args, "no_wait", False) else PLACEMENT_WAIT
 
 
 def run_task(args: argparse.Namespace, ctx: Context) -> int:
-    return _create_tasks(_run_input(args), ctx)
+    return _create_tasks(_run_input(args), ctx, _wait(args))
 
 
 def start_task(args: argparse.Namespace, ctx: Context) -> int:
     targets = tuple(cinst.instance_name(args.cluster, i) for i in args.container_instances)
-    return _create_tasks(_run_input(args, targets), ctx)
+    return _create_tasks(_run_input(args, targets), ctx, _wait(args))
 
 
 def stop_task(args: argparse.Namespace, ctx: Context) -> int:

@@ -43,6 +43,14 @@ def _connection_flags() -> argparse.ArgumentParser:
     return common
 
 
+def _no_wait_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="answer at once, without waiting (up to 10 s) for each task's instance or failures",
+    )
+
+
 def _placement_args(p: argparse.ArgumentParser, strategies: bool = True) -> None:
     if strategies:
         p.add_argument(
@@ -114,11 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=1, help="how many tasks, 1-10 (default: 1)")
     p.add_argument("--launch-type", default="EC2", choices=("EC2", "FARGATE"))
     _placement_args(p)
+    _no_wait_arg(p)
 
     p = verb("start-task", "start one task on each given container instance (StartTask)")
     _task_args(p)
     p.add_argument("--container-instances", nargs="+", required=True, metavar="INSTANCE")
     _placement_args(p, strategies=False)
+    _no_wait_arg(p)
 
     p = verb("stop-task", "stop a task (StopTask)")
     p.add_argument("--cluster", help="the EcsCluster (checked when given)")

@@ -3,6 +3,15 @@
 One EcsTask is one task (api.md): RunTask with ``--count N`` creates N objects, each named
 ``<family>-<random suffix>`` by the API server (generateName), like ECS's task ids. The views here
 read what the operator writes in ``status`` and present it with ECS's field names.
+
+RunTask's answer (ecs-semantics §4, "Response"): placed tasks come back in ``tasks[]`` with their
+container instance, what could not be placed in ``failures[]`` as ``{arn, reason, detail}``. ECS
+places inside the call; here the operator places after the objects exist, so the command waits a
+few seconds (bounded) until each task's placement is known (:func:`placement_known`) and then
+answers from the tasks' status (:func:`run_task_response`). A task the operator could not place
+ends STOPPED with ``failures[]`` (TaskFailedToStart); its failures, each with the task's arn when
+the operator named no resource, become the response's ``failures[]``. A task still unplaced when
+the wait ends is listed in ``tasks[]`` as it is (PROVISIONING, no instance yet).
 """
 
 from __future__ import annotations
@@ -161,3 +170,72 @@ def task_view(task: Mapping[str, Any]) -> dict[str, Any]:
         "podName": status.get("podName"),
     }
     return {k: v for k, v in view.items() if v is not None}
+
+
+def placement_known(task: Mapping[str, Any]) -> bool:
+    """The operator has decided where the task runs (``status.containerInstance``), or that it
+    cannot run: it is STOPPED (an unplaceable task ends at once, with ``failures[]``)."""
+    status = task.get("status") or {}
+    return bool(status.get("containerInstance")) or status.get("lastStatus") == "STOPPED"
+
+
+def _task_arn(task: Mapping[str, Any]) -> str:
+    return f"{task['metadata']['namespace']}/{task['metadata']['name']}"
+
+
+def task_failures(task: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """RunTask's ``failures[]`` entries for a task that stopped without being placed (none for a
+    placed task): the operator's failures, or its stop code and reason when it recorded none."""
+    status = task.get("status") or {}
+    if status.get("containerInstance") or status.get("lastStatus") != "STOPPED":
+        return []
+    arn = _task_arn(task)
+    recorded = status.get("failures") or []
+    if not recorded:
+        fallback = {"arn": arn, "reason": status.get("stopCode") or "STOPPED"}
+        return [fallback | ({"detail": status["stoppedReason"]} if status.get("stoppedReason") else {})]
+    out = []
+    for failure in recorded:
+        entry = {"arn": failure.get("arn") or arn, "reason": failure.get("reason")}
+        if failure.get("detail"):
+            entry["detail"] = failure["detail"]
+        out.append(entry)
+    return out
+
+
+RUN_HEADERS = ("name", "task definition", "cluster", "instance", "az", "last status")
+
+
+@dataclass(frozen=True)
+class RunTaskResponse:
+    """RunTask's answer: ``tasks[]`` (DescribeTasks views) with their table rows, ``failures[]``."""
+
+    tasks: list[dict[str, Any]]
+    rows: list[list[Any]]
+    failures: list[dict[str, Any]]
+
+    def document(self) -> dict[str, Any]:
+        return {"tasks": self.tasks, "failures": self.failures}
+
+
+def run_task_response(tasks: Sequence[Mapping[str, Any]]) -> RunTaskResponse:
+    """The response of RunTask/StartTask from the tasks as last read, in the order created."""
+    views, rows, failures = [], [], []
+    for task in tasks:
+        failed = task_failures(task)
+        if failed:
+            failures += failed
+            continue
+        view = task_view(task)
+        views.append(view)
+        rows.append(
+            [
+                task["metadata"]["name"],
+                view.get("taskDefinitionArn"),
+                view.get("clusterArn"),
+                (task.get("status") or {}).get("containerInstance"),
+                view.get("availabilityZone"),
+                view.get("lastStatus"),
+            ]
+        )
+    return RunTaskResponse(views, rows, failures)

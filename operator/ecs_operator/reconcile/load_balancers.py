@@ -3,17 +3,36 @@
 ECS registers a service's RUNNING tasks with its target group (the target's health is then decided
 by the load balancer's checks, not before) and deregisters a task (DEACTIVATING) before stopping
 it. Here the target group is a Kubernetes Service of the same name, owned by the EcsService, whose
-selector includes `ecs-operator.dev/target: registered`: the operator puts that label on the pod of
-a task that is RUNNING, wanted, and HEALTHY or UNKNOWN (a task whose container health check has not
-passed yet is registered, as ECS registers a target before its first check; an UNHEALTHY one is
-not), and takes it off before the task is stopped. Kubernetes' EndpointSlice controller then marks
-each of those endpoints ready when its pod is Ready (a container health check runs as the
-readiness probe).
+selector includes `ecs-operator.dev/target: registered`. Which tasks carry that label on their pod
+(:func:`is_target`, applied by the service handler on each of its passes):
 
-Target health (:func:`healthy_targets`): a target is healthy when its pod is Ready and its endpoint
-is ready in the Service's EndpointSlices. Registering UNKNOWN tasks is what makes this work at all:
-a task without a container health check never becomes HEALTHY, so a Service admitting only HEALTHY
-tasks would never have an endpoint, and the service's first deployment would never complete.
+| lastStatus  | desired status (spec or status) | healthStatus                    | registered |
+|-------------|---------------------------------|---------------------------------|------------|
+| RUNNING     | not STOPPED                     | HEALTHY                         | yes        |
+| RUNNING     | not STOPPED                     | UNKNOWN, or not written yet     | yes        |
+| RUNNING     | not STOPPED                     | UNHEALTHY (grace period or not) | no         |
+| RUNNING     | STOPPED                         | any                             | no         |
+| not RUNNING | any                             | any                             | no         |
+
+UNKNOWN covers two cases, both admitted as ECS registers a target before its first check: a task
+none of whose essential containers defines a health check (always UNKNOWN), and a task whose check
+has not passed yet within its window (startPeriod + retries × interval + timeout, see
+``lifecycle.health``). healthCheckGracePeriodSeconds is not consulted: an UNHEALTHY task in its
+grace period is deregistered, though the scheduler does not stop it. The service handler removes
+the label from the tasks it is about to stop before it writes their stop; a task stopped by
+anything else loses it on the service's next pass (its endpoint is already not ready by then, or
+gone with the pod). Being registered is not receiving traffic: Kubernetes' EndpointSlice
+controller marks a registered pod's endpoint ready only when the pod is Ready (a container health
+check runs as the readiness probe; without one, KWOK or the kubelet reports Ready once the
+containers run).
+
+Target health (:func:`healthy_targets`), used only by the service scheduler to count a
+load-balanced task as healthy (records.ServiceTask.healthy), never written into a task's
+healthStatus: a target is healthy when its pod's Ready condition is True and its endpoint is ready
+(or has no ready condition) in the Service's EndpointSlices. Registering UNKNOWN tasks is what makes
+this work at all: a task without a container health check never becomes HEALTHY, so a Service
+admitting only HEALTHY tasks would never have an endpoint, and the service's first deployment would
+never complete.
 """
 
 from __future__ import annotations
@@ -29,7 +48,8 @@ REGISTERED = "registered"
 
 
 def is_target(task: Mapping[str, Any]) -> bool:
-    """RUNNING, HEALTHY or without a health check (then UNKNOWN counts), and not being stopped."""
+    """Registered as a target: RUNNING, desired status not STOPPED, and healthStatus HEALTHY,
+    UNKNOWN or absent, whether or not the task has a health check (the table above)."""
     status = task.get("status") or {}
     wanted = "STOPPED" not in (task.get("spec", {}).get("desiredStatus"), status.get("desiredStatus"))
     healthy = status.get("healthStatus") in ("HEALTHY", "UNKNOWN", None)

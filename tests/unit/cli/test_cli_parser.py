@@ -68,6 +68,12 @@ def test_run_task() -> None:
     assert args["launch_type"] == "EC2"
 
 
+@pytest.mark.parametrize("verb", [("run-task",), ("start-task", "--container-instances", "a1")])
+def test_run_and_start_task_wait_for_the_placement_unless_told_not_to(verb: tuple[str, ...]) -> None:
+    assert parse(*verb, "--task-definition", "web")["no_wait"] is False
+    assert parse(*verb, "--task-definition", "web", "--no-wait")["no_wait"] is True
+
+
 def test_defaults_follow_aws_ecs() -> None:
     assert parse("run-task", "--task-definition", "web")["cluster"] == "default"
     assert parse("run-task", "--task-definition", "web")["count"] == 1

@@ -7,7 +7,17 @@ from typing import Any
 import pytest
 
 from ecs_operator.cli.instances import EcsError
-from ecs_operator.cli.tasks import RunTaskInput, TaskFilter, list_row, stop_patch, task_bodies, task_view
+from ecs_operator.cli.tasks import (
+    RunTaskInput,
+    TaskFilter,
+    list_row,
+    placement_known,
+    run_task_response,
+    stop_patch,
+    task_bodies,
+    task_failures,
+    task_view,
+)
 
 
 def test_run_task_creates_count_objects_named_after_the_family() -> None:
@@ -148,3 +158,63 @@ def test_list_row_and_view_use_the_resolved_revision() -> None:
 
 def test_a_new_task_is_provisioning() -> None:
     assert task_view(task("n"))["lastStatus"] == "PROVISIONING"
+
+
+PLACED = {"lastStatus": "PENDING", "containerInstance": "prod.worker-b1", "availabilityZone": "zone-b"}
+UNPLACEABLE = {
+    "lastStatus": "STOPPED",
+    "stopCode": "TaskFailedToStart",
+    "stoppedReason": "TaskFailedToStart: RESOURCE:MEMORY",
+    "failures": [
+        {"reason": "RESOURCE:MEMORY", "detail": "6 container instances: prod.worker-a1 (needs 100000 MiB)"}
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "known"),
+    [
+        pytest.param({}, False, id="new"),
+        pytest.param({"lastStatus": "PROVISIONING"}, False, id="provisioning-unplaced"),
+        pytest.param(PLACED, True, id="placed"),
+        pytest.param(UNPLACEABLE, True, id="stopped-unplaceable"),
+        pytest.param(
+            {"lastStatus": "STOPPED", "stopCode": "UserInitiated"}, True, id="stopped-before-placement"
+        ),
+    ],
+)
+def test_placement_is_known_once_placed_or_stopped(status: dict[str, Any], known: bool) -> None:
+    assert placement_known(task("t", status=status)) is known
+
+
+def test_run_task_answers_with_the_instance_of_each_placed_task_and_the_failures_of_the_others() -> None:
+    """RunTask's response (ecs-semantics §4): placed tasks in tasks[] with their container
+    instance, what could not be placed in failures[] as {arn, reason, detail}."""
+    response = run_task_response(
+        [
+            task("web-a", status=PLACED),
+            task("web-b", status=UNPLACEABLE),
+            task("web-c", status={"lastStatus": "PROVISIONING"}),
+        ]
+    )
+    assert response.rows == [
+        ["web-a", "web:1", "prod", "prod.worker-b1", "zone-b", "PENDING"],
+        ["web-c", "web:1", "prod", None, None, "PROVISIONING"],
+    ]
+    assert [t["taskArn"] for t in response.tasks] == ["ns/web-a", "ns/web-c"]
+    assert response.tasks[0]["containerInstanceArn"] == "prod.worker-b1"
+    assert response.document()["failures"] == [
+        {
+            "arn": "ns/web-b",
+            "reason": "RESOURCE:MEMORY",
+            "detail": "6 container instances: prod.worker-a1 (needs 100000 MiB)",
+        }
+    ]
+
+
+def test_a_task_stopped_without_recorded_failures_reports_its_stop_code() -> None:
+    stopped = {"lastStatus": "STOPPED", "stopCode": "UserInitiated", "stoppedReason": "cancelled"}
+    assert task_failures(task("t", status=stopped)) == [
+        {"arn": "ns/t", "reason": "UserInitiated", "detail": "cancelled"}
+    ]
+    assert task_failures(task("t", status=PLACED)) == []

@@ -13,7 +13,9 @@ Each wanted task (in flight, desiredStatus RUNNING) falls in one bucket:
 | draining  | on a DRAINING instance, healthy        | replaced: stopped within the min bound      |
 | old       | of an older deployment, healthy        | replaced: stopped within the min bound      |
 | unhealthy | of PRIMARY, UNHEALTHY past the grace   | replaced: the replacement starts first if   |
-|           | period                                 | maximumPercent leaves room; else one by one |
+|           | period                                 | maximumPercent leaves room, and the task    |
+|           |                                        | stops once the replacement is HEALTHY;      |
+|           |                                        | else one by one                             |
 | good      | of PRIMARY, none of the above          | kept; beyond desiredCount, scaled in        |
 
 Then, in this order:
@@ -24,8 +26,18 @@ Then, in this order:
 2. Starts: desiredCount − |good|, no more than maximumPercent leaves (running + pending ≤
    floor(desired × max% / 100)), none while throttled or after a FAILED deployment; with a
    placement request, only as many as placement can fit now (the rest: ``unable to place``).
-3. Unhealthy: as many stop as starts replace them; with no replacement, one, and only when no
-   other task is still stopping.
+3. Unhealthy (§3.1: "starts the replacement first and then stops the unhealthy task"): an
+   unhealthy task is stopped only once its replacement has settled, that is, when the healthy
+   ``good`` tasks plus the unhealthy ones exceed desiredCount. A replacement that turned HEALTHY
+   lets the unhealthy task go; a replacement UNHEALTHY too (past its own grace period) makes one
+   of the two go, back to desiredCount, and the survivor is replaced again. A replacement still
+   PENDING, or RUNNING and not yet HEALTHY, keeps the unhealthy task running: the service never
+   drops below desiredCount while maximumPercent leaves room. Only when no replacement can start
+   because maximumPercent leaves no room, or because no instance can take it ("as long as cluster
+   capacity allows"), is one unhealthy task stopped first, and only when no other task is still
+   stopping (§3.1: "one at a time"). While the start-failure throttle or a FAILED deployment
+   holds every start back, unhealthy tasks are kept: stopping them would not bring a
+   replacement sooner.
 4. Draining, then old deployments: healthy ones stop while healthy ≥ ceil(desired × min% / 100)
    still holds afterwards.
 5. Blocked: work remains, nothing started or stopped, nothing is on its way (every task in flight
@@ -115,10 +127,12 @@ def plan_replica(ctx: Context, gates: Gates) -> Buckets:
             recheck.append(now + PLACEMENT_RETRY)
             count = len(result.placements)
 
-    # 3. unhealthy tasks of PRIMARY
+    # 3. unhealthy tasks of PRIMARY: replaced first, stopped once the replacement has settled
     stopping = any(t.in_flight and not t.wanted for t in ctx.tasks)
-    replaced = min(len(unhealthy), count)
-    if unhealthy and not replaced and not stopping:
+    known = sum(1 for t in good if t.uid in healthy) + len(unhealthy)  # health no longer pending
+    replaced = min(len(unhealthy), max(0, known - bounds.desired))
+    no_room = bounds.start_room(ctx.in_flight) == 0 or bool(messages)
+    if unhealthy and not replaced and not count and need and no_room and gates.may_start and not stopping:
         replaced = 1
     stops += [_stop(t, reasons.UNHEALTHY) for t in picker.pick(unhealthy, replaced)]
 

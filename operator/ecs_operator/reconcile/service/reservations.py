@@ -9,6 +9,13 @@ DAEMON service passes recorded):
 
     snapshot = with_reservations(snapshot, daemon_reservations(snapshot, daemon_request))
 
+**Not wired yet.** Nothing in the operator calls these two functions today (they are exported
+from ``reconcile.service`` and covered by no handler): replica tasks and standalone RunTasks are
+placed on the snapshot without any daemon reservation. So a replica task *can* take the room of a
+daemon task that is not placed yet; the daemon service then reports ``unable to place`` on that
+instance and retries every 30 s, and gets the room back only when the replica task stops. What
+the functions would reserve, once a placer uses them:
+
 | instance (standing from ``daemon.survey``)    | reservation                                       |
 |-----------------------------------------------|---------------------------------------------------|
 | eligible, no claim of the daemon's group yet  | the daemon's CPU, memory and static ports         |

@@ -8,7 +8,7 @@ import pytest
 from ecs_operator.api import DeploymentStatus, RolloutState
 from ecs_operator.lifecycle import HealthStatus, StopCode, TaskStatus
 from ecs_operator.placement import make_instance
-from ecs_operator.reconcile.service import ServiceTask
+from ecs_operator.reconcile.service import SchedulerState, ServiceTask
 
 from .builders import (
     A1,
@@ -187,7 +187,7 @@ REPLACEMENT = [
         MakeService().desired(2),
         [MakeTask("ok").healthy().on(A1), MakeTask("sick").unhealthy().on(B1)],
         {OLD: 1},
-        [("sick", UNHEALTHY)],
+        [],
         id="unhealthy-replacement-starts-first-when-max-allows",
     ),
     pytest.param(
@@ -230,7 +230,7 @@ REPLACEMENT = [
         MakeService().desired(2).grace(60),
         [MakeTask("ok").healthy().on(A1), MakeTask("old").unhealthy(since=-61).on(B1)],
         {OLD: 1},
-        [("old", UNHEALTHY)],
+        [],
         id="after-the-grace-period-health-counts",
     ),
 ]
@@ -246,6 +246,142 @@ def test_replacement(
     assert len(got["stop"]) == len(stopped)
     for (name, reason), (names, expected) in zip(got["stop"], stopped, strict=True):
         assert name in names.split("|") and reason == expected
+
+
+def _sick() -> MakeTask:
+    return MakeTask("sick").unhealthy().on(B1)
+
+
+# An unhealthy task of a REPLICA service is replaced first, then stopped (§3.1): desired 2, "ok"
+# healthy on a1, "sick" UNHEALTHY past the grace period on b1, and its replacement "new" on c1.
+REPLACED_FIRST = [
+    pytest.param(
+        MakeService().desired(2),
+        [MakeTask("ok").healthy().on(A1), _sick(), MakeTask("new").pending().on(C1)],
+        {},
+        [],
+        id="replacement-pending-keeps-the-unhealthy-task",
+    ),
+    pytest.param(
+        MakeService().desired(2),
+        [
+            MakeTask("ok").healthy().on(A1),
+            _sick(),
+            MakeTask("new").running(since=-5).checked(HealthStatus.UNKNOWN).on(C1),
+        ],
+        {},
+        [],
+        id="replacement-running-not-yet-healthy-keeps-it",
+    ),
+    pytest.param(
+        MakeService().desired(2),
+        [
+            MakeTask("ok").healthy().on(A1),
+            _sick(),
+            MakeTask("new").running(since=-5).checked(HealthStatus.HEALTHY).on(C1),
+        ],
+        {},
+        [("sick", UNHEALTHY)],
+        id="replacement-healthy-stops-the-unhealthy-task",
+    ),
+    pytest.param(
+        MakeService().desired(2),
+        [MakeTask("ok").healthy().on(A1), _sick(), MakeTask("new").unhealthy(since=-5).on(C1)],
+        {OLD: 1},
+        [("sick|new", UNHEALTHY)],
+        id="replacement-unhealthy-too-one-of-the-two-stops-and-is-replaced",
+    ),
+    pytest.param(
+        MakeService().desired(2).grace(60),
+        [MakeTask("ok").healthy().on(A1), _sick(), MakeTask("new").unhealthy(since=-5).on(C1)],
+        {},
+        [],
+        id="replacement-unhealthy-in-its-grace-period-keeps-both",
+    ),
+    pytest.param(
+        MakeService().desired(2).max(150),
+        [MakeTask("ok").healthy().on(A1), _sick(), MakeTask("new").pending().on(C1)],
+        {},
+        [],
+        id="max-reached-by-the-replacement-itself-keeps-the-unhealthy-task",
+    ),
+    pytest.param(
+        MakeService().desired(3).max(150),
+        [
+            MakeTask("ok").healthy().on(A1),
+            MakeTask("sick-1").unhealthy().on(B1),
+            MakeTask("sick-2").unhealthy().on(C1),
+            MakeTask("new").pending().on(A2),
+        ],
+        {},
+        [("sick-1|sick-2", UNHEALTHY)],
+        id="no-room-for-the-second-replacement-stops-one-first",
+    ),
+    pytest.param(
+        MakeService().desired(1),
+        [MakeTask("ok").healthy().on(A1), _sick()],
+        {},
+        [("sick", UNHEALTHY)],
+        id="more-tasks-than-desired-the-unhealthy-one-goes",
+    ),
+    pytest.param(
+        MakeService().desired(2).max(100),
+        [MakeTask("ok").healthy().on(A1), _sick().stopping()],
+        {},
+        [],
+        id="max-100-waits-for-the-stopped-task-to-leave",
+    ),
+]
+
+
+@pytest.mark.parametrize(("service", "tasks", "started", "stopped"), REPLACED_FIRST)
+def test_unhealthy_tasks_are_replaced_first_then_stopped(
+    service: MakeService, tasks: list[MakeTask], started: dict[str, int], stopped: list[tuple[str, str]]
+) -> None:
+    test_replacement(service, tasks, started, stopped)
+
+
+def test_a_replacement_that_cannot_be_placed_lets_one_unhealthy_task_stop_first() -> None:
+    """ECS replaces first "as long as cluster capacity allows" (§3.1): no instance fits a
+    replacement, so the unhealthy task is stopped first, with the event that says why."""
+    svc = MakeService().desired(2).deployment(OLD, "web:1").build()
+    tasks = [MakeTask("ok").healthy().on(A1).build(), _sick().build()]
+    full = cluster(
+        tasks, make_instance(A1).zone("zone-a").memory(512), make_instance(B1).zone("zone-b").memory(512)
+    )
+    plan = run(svc, tasks, "web:1", snapshot=full, task_request=request(memory=512))
+    got = summary(plan)
+    assert got["start"] == {}
+    assert got["stop"] == [("sick", UNHEALTHY)]
+    assert any("was unable to place a task" in m for m in got["events"])
+
+
+def test_a_throttled_service_keeps_its_unhealthy_task_until_a_replacement_may_start() -> None:
+    svc = MakeService().desired(2).deployment(OLD, "web:1").build()
+    tasks = [MakeTask("ok").healthy().on(A1).build(), _sick().build()]
+    throttled = SchedulerState(launch_not_before=at(60), backoff_task_definition="web:1", start_failures=3)
+    plan = run(svc, tasks, "web:1", state=throttled)
+    assert summary(plan)["start"] == {} and plan.stops == ()
+
+
+def test_the_unhealthy_task_goes_once_its_replacement_is_healthy_never_below_desired() -> None:
+    """Pass by pass: start the replacement, keep the unhealthy task while the replacement is
+    PENDING and RUNNING without a verdict, stop it once the replacement is HEALTHY."""
+    svc = MakeService().desired(2).deployment(OLD, "web:1").build()
+    ok, sick = MakeTask("ok").healthy().on(A1).build(), _sick().build()
+    first = run(svc, [ok, sick], "web:1")
+    assert summary(first)["start"] == {OLD: 1} and first.stops == ()
+    name = first.starts[0].name
+    svc = after(svc, first)
+    for new in (
+        MakeTask(name).pending().on(C1),
+        MakeTask(name).running(since=-1).checked(HealthStatus.UNKNOWN).on(C1),
+    ):
+        plan = run(svc, [ok, sick, new.build()], "web:1", state=first.state, now=at(1))
+        assert (plan.starts, plan.stops) == ((), ())
+    healthy = MakeTask(name).running(since=-1).checked(HealthStatus.HEALTHY).on(C1).build()
+    last = run(svc, [ok, sick, healthy], "web:1", state=first.state, now=at(2))
+    assert last.starts == () and summary(last)["stop"] == [("sick", UNHEALTHY)]
 
 
 def test_grace_period_end_is_the_recheck_time() -> None:
