@@ -52,7 +52,9 @@ def main(ref: str) -> None:
     finally:
         buildah("rm", ctr)
     ports = ", ".join(sorted(config.get("ExposedPorts", {})))
-    print(f"- `{ref}`: {size} uncompressed, {len(oci['rootfs']['diff_ids'])} layers")
+    # The tag without the key of the inputs: the README is one of them.
+    name, _, tag = ref.rpartition(":")
+    print(f"- `{name}:{tag.split('-')[0]}`: {size} uncompressed, {len(oci['rootfs']['diff_ids'])} layers")
     print(f"- user `{config['User']}`, entrypoint `{json.dumps(config['Entrypoint'])}`, ports {ports}")
     print(f"\nDebian packages ({len(debs)}):\n\n```text\n{columns(debs)}\n```")
     print(f"\nPython distributions in `/opt/ecs-operator` ({len(dists)}):\n\n```text\n{columns(dists)}\n```")

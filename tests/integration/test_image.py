@@ -51,6 +51,7 @@ from tests.integration.test_rbac import (
 )
 from tests.support.cluster import Kube, install_crds, wait_for
 from tests.support.ecs import manifest, task_status
+from tests.support.readme import readme_block
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILDAH = ["bash", str(ROOT / "hack" / "image" / "buildah.sh")]
@@ -149,6 +150,14 @@ def test_cli_commands_work_in_the_image(container: Container) -> None:
     usage = container.run("kubectl-ecs", "--help").stdout
     assert usage.startswith("usage: kubectl ecs")
     assert "run-task" in usage and "explain-placement" in usage
+
+
+def test_the_readme_lists_the_images_debian_packages(container: Container) -> None:
+    """By name: versions move with Debian's updates when the base is built again on another day."""
+    words = readme_block("Debian packages")
+    listed = set(words[0::2])  # "name version" pairs
+    installed = set(container.run("dpkg-query", "-W", "-f", "${Package}\n").stdout.split())
+    assert listed == installed, "regenerate the README's lists: python3 hack/image/facts.py <reference>"
 
 
 def chart_container(image: str, home: Path, *values: str) -> dict[str, Any]:
