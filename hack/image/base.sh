@@ -61,10 +61,12 @@ log "apt-get upgrade in the root filesystem (updates and security updates)"
 chroot "$rootfs" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
   'apt-get update -qq && apt-get upgrade -y -qq -o Dpkg::Use-Pty=0 >/dev/null || { apt-get check; exit 1; }' >&2 || die "apt-get upgrade failed"
 umount -l "$rootfs/proc"
-# The image carries no apt lists, package caches or the builder's mirror address.
+# The image carries no apt lists, package caches, logs, nor anything of the machine that built it
+# (its mirror address, resolver and host name: a container engine provides the last two).
 chroot "$rootfs" apt-get clean
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/log/* \
-  "$rootfs/etc/apt/sources.list" "$rootfs"/tmp/* "$rootfs"/root/.cache
+  "$rootfs"/var/cache/debconf/*-old "$rootfs/etc/apt/sources.list" "$rootfs/etc/resolv.conf" \
+  "$rootfs/etc/hostname" "$rootfs"/tmp/* "$rootfs"/root/.cache
 log "root filesystem: $(du -sh "$rootfs" | cut -f1)"
 
 ctr="$(bah from scratch)"
@@ -76,5 +78,8 @@ bah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
   --label "org.opencontainers.image.description=Debian $DEBIAN_SUITE $DEBIAN_VARIANT with $BASE_PACKAGES" \
   "$ctr"
 bah commit --quiet --rm "$ctr" "$ref" >/dev/null
+# A base built from older pins goes (images built on it keep the layers they use).
+bah images --format '{{.Name}}:{{.Tag}}' | grep -x "$IMAGE_NAME-base:.*" | grep -vx "$ref" \
+  | while read -r old; do bah rmi "$old" >/dev/null || true; done
 log "base image $ref built in $((SECONDS - start)) s"
 echo "$ref"
