@@ -80,6 +80,6 @@ bah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 bah commit --quiet --rm "$ctr" "$ref" >/dev/null
 # A base built from older pins goes (images built on it keep the layers they use).
 bah images --format '{{.Name}}:{{.Tag}}' | grep -x "$IMAGE_NAME-base:.*" | grep -vx "$ref" \
-  | while read -r old; do bah rmi "$old" >/dev/null || true; done
+  | while read -r old; do bah rmi "$old" >/dev/null || true; done || true
 log "base image $ref built in $((SECONDS - start)) s"
 echo "$ref"

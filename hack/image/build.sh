@@ -44,6 +44,6 @@ have_image "$ref" || die "buildah bud reported success but $ref is not in the st
 
 # Older builds of the operator image go: the cache holds the base and the current image.
 bah images --format '{{.Name}}:{{.Tag}}' | grep -x "$IMAGE_NAME:$version-[0-9a-f]*" | grep -vx "$ref" \
-  | while read -r old; do bah rmi "$old" >/dev/null || true; done
+  | while read -r old; do bah rmi "$old" >/dev/null || true; done || true
 log "image $ref built in $((SECONDS - start)) s"
 echo "$ref"

@@ -57,6 +57,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILDAH = ["bash", str(ROOT / "hack" / "image" / "buildah.sh")]
 EC2 = {"node.ecs-operator.dev/capacity": "ec2"}
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+# The first test builds the image when the cache is cold: debootstrap, apt-get upgrade and buildah
+# take about five minutes on 2 shared cores, more than pytest's default timeout leaves.
+pytestmark = pytest.mark.timeout(1500)
 
 
 def buildah(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
