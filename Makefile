@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 STATE ?= $(or $(ECS_OPERATOR_STATE),/tmp/ecs-operator-local)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv controlplane up down run test lint unit integration crds bench chaos clean
+.PHONY: help venv controlplane image up down run test lint unit integration crds bench chaos clean
 
 help:
 	@echo "make run    - build and start the local control plane, apply CRDs and examples, run the operator"
 	@echo "make test   - lint, type-check, CRD drift check, unit and integration tests"
 	@echo "make down   - stop the local control plane started by 'make run'"
+	@echo "make image  - build the operator image with buildah on a local Debian 12 base (cached), print its reference"
 	@echo "make bench  - benchmarks (prints a table, writes bench/results/)"
 	@echo "make chaos  - fault-injection suite, CHAOS_RUNS (20) seeded runs from CHAOS_SEED (1); writes bench/results/chaos-*.md"
 
@@ -25,6 +26,11 @@ venv: $(STAMP)
 
 controlplane:
 	bash hack/controlplane/build.sh >/dev/null
+
+# The operator image from the Dockerfile, built with buildah on a Debian 12 base made by debootstrap
+# (hack/image/); both cached in ~/.cache/ecs-operator/image. Installs debootstrap and buildah if missing.
+image: venv
+	bash hack/image/build.sh
 
 up: venv controlplane
 	$(VENV)/bin/python hack/controlplane/localcp.py up --state-dir $(STATE)

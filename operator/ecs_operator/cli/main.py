@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from importlib.metadata import version
 
 import kopf
 
@@ -20,6 +21,8 @@ from ecs_operator.kube.client import configure
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecs-operator", description="Amazon ECS scheduling on Kubernetes")
+    # The installed distribution's version: what an image or a virtual environment really holds.
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('ecs-operator')}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the operator")
     run.add_argument("--kubeconfig", help="path to a kubeconfig (default: in-cluster, then $KUBECONFIG)")
