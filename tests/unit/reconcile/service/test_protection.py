@@ -172,6 +172,9 @@ def test_protection_does_not_keep_an_unhealthy_task_or_a_deleted_service() -> No
     ok = MakeTask("ok").healthy().on(B1).build()
     svc = MakeService().desired(2).deployment(OLD, "web:1")
     plan = run(svc.build(), [sick, ok], "web:1")
+    assert summary(plan)["start"] == {OLD: 1}  # replaced first (ECS's unhealthy-task rule), protected or not
+    replacement = MakeTask("new").healthy().on(C1).build()
+    plan = run(svc.build(), [sick, ok, replacement], "web:1")
     assert (sick.name, UNHEALTHY) in summary(plan)["stop"]
     assert sick.health_status is HealthStatus.UNHEALTHY
     deleted = run(svc.deleting().build(), [sick, ok], "web:1")
