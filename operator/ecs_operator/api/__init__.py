@@ -73,6 +73,7 @@ from ecs_operator.api.scheduledtask import (
 )
 from ecs_operator.api.service import (
     ECS_SERVICE,
+    AvailabilityZoneRebalancing,
     Deployment,
     DeploymentCircuitBreaker,
     DeploymentConfiguration,
@@ -127,6 +128,7 @@ __all__ = [
     "SCHEDULED_TASK",
     "VERSION",
     "Attribute",
+    "AvailabilityZoneRebalancing",
     "Claim",
     "ClusterStatus",
     "Condition",
