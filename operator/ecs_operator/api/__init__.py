@@ -73,6 +73,7 @@ from ecs_operator.api.scheduledtask import (
 )
 from ecs_operator.api.service import (
     ECS_SERVICE,
+    AvailabilityZoneRebalancing,
     Deployment,
     DeploymentCircuitBreaker,
     DeploymentConfiguration,
@@ -137,6 +138,7 @@ __all__ = [
     "VERSION",
     "AppliedProtection",
     "Attribute",
+    "AvailabilityZoneRebalancing",
     "Claim",
     "ClusterStatus",
     "Condition",

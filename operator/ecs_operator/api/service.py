@@ -30,6 +30,11 @@ from ecs_operator.api.meta import AGE, KindInfo, PrinterColumn, Resource, SpecMo
 _DAEMON = "self.schedulingStrategy == 'DAEMON'"
 
 
+class AvailabilityZoneRebalancing(StrEnum):
+    ENABLED = "ENABLED"
+    DISABLED = "DISABLED"
+
+
 class SchedulingStrategy(StrEnum):
     REPLICA = "REPLICA"
     DAEMON = "DAEMON"
@@ -189,6 +194,12 @@ class EcsServiceSpec(
         "registered before its first health check, as in ECS; an UNHEALTHY task is deregistered); an "
         "endpoint gets traffic once its pod is Ready. At most 5.",
     )
+    availability_zone_rebalancing: AvailabilityZoneRebalancing | None = Field(
+        default=None,
+        description="ENABLED or DISABLED: move tasks from the zone with the most of the service's tasks to "
+        "the zone with the fewest once capacity returns. Absent: ENABLED when the service's placement "
+        "spreads across zones first (the default strategy), as ECS defaults new services.",
+    )
     force_new_deployment: str | None = Field(
         default=None,
         max_length=253,
@@ -230,6 +241,14 @@ class RolledBackFrom(StatusModel):
     force_new_deployment: str | None = Field(default=None, description="Its forceNewDeployment value.")
 
 
+class LastCompleted(StatusModel):
+    """The newest deployment that COMPLETED: the breaker's rollback target once it is no longer listed."""
+
+    id: str = Field(description="Its deployment id.")
+    task_definition: str = Field(description="Its family:revision.")
+    force_new_deployment: str | None = Field(default=None, description="Its forceNewDeployment value.")
+
+
 class SchedulerMemory(StatusModel):
     """The service scheduler's memory between passes (written by the operator; not for people)."""
 
@@ -250,6 +269,10 @@ class SchedulerMemory(StatusModel):
     rolled_back_from: RolledBackFrom | None = Field(default=None, description="The rolled-back deployment.")
     active_messages: list[str] = Field(
         default_factory=list, description="Event messages whose cause holds (repeat suppression)."
+    )
+    last_completed: LastCompleted | None = Field(default=None, description="The newest COMPLETED deployment.")
+    rebalancing_task: str | None = Field(
+        default=None, description="Uid of the task an Availability Zone rebalancing is moving."
     )
 
 

@@ -126,6 +126,8 @@ class Buckets:
     start tasks during a deployment" event)."""
     unplaceable: bool = False
     """Some task could not be placed (the service is not in a steady state)."""
+    rebalancing_task: str | None = None
+    """The uid of the task an AZ rebalancing moves (``rebalance``), kept in the scheduler state."""
 
 
 def stop_all(tasks: Sequence[ServiceTask], reason: str) -> tuple[TaskStop, ...]:

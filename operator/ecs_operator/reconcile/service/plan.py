@@ -34,7 +34,7 @@ from ecs_operator.api import DeploymentStatus, EcsService, EcsServiceStatus, Rol
 from ecs_operator.lifecycle import HealthStatus
 from ecs_operator.placement import ClusterSnapshot, TaskRequest
 
-from . import backoff, breaker, deployments, events
+from . import backoff, breaker, deployments, events, rebalance
 from .bounds import bounds_for
 from .context import Buckets, Context, Gates
 from .daemon import desired_count, plan_daemon, survey
@@ -61,9 +61,14 @@ def plan_replica_service(
     only what fits now and to report ``unable to place`` with the closest match."""
     ctx = Context(service, tuple(tasks), snapshot, request, now, rng)
     desired = 0 if ctx.deleting else service.spec.desired_count or 0
-    return _plan(
-        ctx, task_definition, state or SchedulerState(), desired, lambda gates: plan_replica(ctx, gates)
-    )
+    state = state or SchedulerState()
+    moving = state.rebalancing_task
+
+    def schedule(gates: Gates) -> Buckets:
+        buckets, task = rebalance.plan(ctx, gates, moving, lambda c: plan_replica(c, gates))
+        return replace(buckets, rebalancing_task=task)
+
+    return _plan(ctx, task_definition, state, desired, schedule)
 
 
 def plan_daemon_service(
@@ -132,6 +137,7 @@ def _plan(
     frozen = primary is not None and primary.rollout_state is RolloutState.FAILED
     gates = Gates(bounds_for(spec, desired), primary, throttle.until, frozen)
     buckets = schedule(gates)
+    state = replace(state, rebalancing_task=buckets.rebalancing_task)
 
     starts: list[TaskStart] = []
     if primary is not None:

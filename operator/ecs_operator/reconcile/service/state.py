@@ -22,6 +22,7 @@ created (deterministic ids and names), and which event messages are still "activ
 |                       | deployment: the breaker's rollback target once the list no longer shows |
 |                       | it (ECS lists only PRIMARY and ACTIVE deployments)                      |
 | activeMessages        | digests of the event messages the last plan wanted to emit              |
+| rebalancingTask       | uid of the task an AZ rebalancing is moving (``rebalance``)             |
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class SchedulerState:
     rolled_back_from: DeploymentKey | None = None
     active_messages: tuple[str, ...] = ()
     last_completed: CompletedDeployment | None = None
+    rebalancing_task: str | None = None
 
     def pruned(self, present_uids: Iterable[str]) -> SchedulerState:
         """Forget counted failures of tasks that no longer exist (they cannot be seen again)."""
@@ -75,6 +77,8 @@ class SchedulerState:
         ):
             if moment is not None:
                 out[key] = format_time(moment)
+        if self.rebalancing_task is not None:
+            out["rebalancingTask"] = self.rebalancing_task
         if self.backoff_task_definition is not None:
             out["backoffTaskDefinition"] = self.backoff_task_definition
         if self.rolled_back_from is not None:
@@ -109,6 +113,7 @@ class SchedulerState:
                 (str(rolled["taskDefinition"]), rolled.get("forceNewDeployment")) if rolled else None
             ),
             active_messages=tuple(str(m) for m in obj.get("activeMessages") or ()),
+            rebalancing_task=obj.get("rebalancingTask"),
             last_completed=(
                 (str(completed["id"]), str(completed["taskDefinition"]), completed.get("forceNewDeployment"))
                 if completed
