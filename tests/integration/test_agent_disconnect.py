@@ -11,6 +11,7 @@ added by its DefaultTolerationSeconds admission plugin).
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -19,6 +20,12 @@ from tests.support.ecs import manifest, register, task_status, wait_status
 from tests.support.operator import OperatorProcess
 
 NOT_READY = "node.kubernetes.io/not-ready"
+
+
+def _instance(kube: Kube, name: str) -> dict[str, Any]:
+    """The instance's status; {} until the operator has registered it (no error while it is absent)."""
+    res = kube.kubectl("get", "ecsci", name, "-o", "json", check=False)
+    return (json.loads(res.stdout).get("status") or {}) if res.returncode == 0 else {}
 
 
 def _service_tasks(kube: Kube, namespace: str) -> list[dict[str, Any]]:
@@ -35,7 +42,7 @@ def test_tasks_of_a_disconnected_instance_are_left_alone(
     instance = f"{cluster}.{node}"
     try:
         wait_for(
-            lambda: (kube.get_json("ecsci", instance).get("status") or {}).get("agentConnected"),
+            lambda: _instance(kube, instance).get("agentConnected"),
             what="instance registered and connected",
         )
         register(kube, namespace)
@@ -55,7 +62,7 @@ def test_tasks_of_a_disconnected_instance_are_left_alone(
 
         kube.kubectl("annotate", "node", node, "kwok.ecs-operator.dev/ready=false")
         wait_for(
-            lambda: (kube.get_json("ecsci", instance).get("status") or {}).get("agentConnected") is False,
+            lambda: _instance(kube, instance).get("agentConnected") is False,
             what="agentConnected false",
         )
         wait_for(
@@ -103,7 +110,7 @@ def test_tasks_of_a_disconnected_instance_are_left_alone(
         # the agent reconnects: the instance is connected again and the task never moved
         kube.kubectl("annotate", "node", node, "kwok.ecs-operator.dev/ready-")
         wait_for(
-            lambda: (kube.get_json("ecsci", instance).get("status") or {}).get("agentConnected") is True,
+            lambda: _instance(kube, instance).get("agentConnected") is True,
             timeout=90,
             what="agent reconnected",
         )
