@@ -1,0 +1,293 @@
+"""`ecs-operator api` end to end: boto3, unchanged (endpoint_url, an access key), against the
+server on the local control plane with the session's operator placing the tasks; and the
+refusals of its front door (signature, key, RBAC, body)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import localcp
+import pytest
+
+from tests.support.cluster import Kube, wait_for
+from tests.support.ecsapi import ApiServer, access_key_secret, boto3_calls
+from tests.support.operator import OperatorProcess
+
+KEY, SECRET = "AKIAECSAPITEST", "s3cret/for+the+test"
+NOBODY_KEY, NOBODY_SECRET = "AKIANOBODY", "nobody-secret"
+NODES = ("worker-a1", "worker-b1", "worker-c1")
+
+
+def _rbac(namespace: str, unique: str) -> str:
+    user = f"system:serviceaccount:{namespace}:deployer"
+    docs: list[dict[str, Any]] = [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "deployer", "namespace": namespace},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "nobody", "namespace": namespace},
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": f"ecsapi-{unique}"},
+            "rules": [
+                {
+                    "apiGroups": ["ecs-operator.dev"],
+                    "resources": ["ecsclusters"],
+                    "verbs": ["get", "list", "create", "delete"],
+                },
+                {
+                    "apiGroups": ["ecs-operator.dev"],
+                    "resources": ["ecscontainerinstances"],
+                    "verbs": ["get", "list"],
+                },
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": f"ecsapi-{unique}"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": f"ecsapi-{unique}",
+            },
+            "subjects": [{"kind": "User", "name": user, "apiGroup": "rbac.authorization.k8s.io"}],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "ecs-user", "namespace": namespace},
+            "rules": [
+                {
+                    "apiGroups": ["ecs-operator.dev"],
+                    "resources": ["ecstasks", "ecstaskdefinitions", "ecsservices"],
+                    "verbs": ["get", "list", "create", "patch", "delete"],
+                },
+                {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]},
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "ecs-user", "namespace": namespace},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "ecs-user"},
+            "subjects": [{"kind": "User", "name": user, "apiGroup": "rbac.authorization.k8s.io"}],
+        },
+    ]
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": docs})
+
+
+@pytest.fixture
+def api(kube: Kube, operator: OperatorProcess, namespace: str, unique: str) -> Iterator[ApiServer]:
+    kube.apply(_rbac(namespace, unique))
+    kube.apply(
+        access_key_secret("deployer-key", KEY, SECRET, f"system:serviceaccount:{namespace}:deployer"),
+        namespace,
+    )
+    kube.apply(
+        access_key_secret(
+            "nobody-key", NOBODY_KEY, NOBODY_SECRET, f"system:serviceaccount:{namespace}:nobody"
+        ),
+        namespace,
+    )
+    server = ApiServer(
+        kube.kubeconfig, namespace, operator.log_path.with_name(f"ecsapi-{unique}.log"), localcp.free_port()
+    ).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        kube.kubectl("delete", "clusterrole,clusterrolebinding", f"ecsapi-{unique}", check=False)
+
+
+@pytest.fixture
+def api_cluster(kube: Kube, api: ApiServer, unique: str) -> Iterator[str]:
+    """The nodes CreateCluster's cluster takes: labelled with its name, like ECS_CLUSTER on an agent."""
+    name = f"api-{unique}"
+    for node in NODES:
+        kube.kubectl("label", "node", node, f"ecs-operator.dev/cluster={name}", "--overwrite")
+    yield name
+    for node in NODES:
+        kube.kubectl("label", "node", node, "ecs-operator.dev/cluster-", check=False)
+    kube.kubectl("delete", "ecscluster", name, "--wait=false", check=False)
+
+
+def ok(result: dict[str, Any]) -> dict[str, Any]:
+    assert "ok" in result, result
+    return dict(result["ok"])
+
+
+def call(api: ApiServer, op: str, **params: Any) -> dict[str, Any]:
+    return boto3_calls(api.endpoint, KEY, SECRET, [{"op": op, "params": params}])[0]
+
+
+TASKDEF = {
+    "family": "web",
+    "containerDefinitions": [{"name": "web", "image": "nginx:1.27", "cpu": 128, "memory": 256}],
+}
+
+
+def test_boto3_runs_a_task_through_the_ecs_api(kube: Kube, api: ApiServer, api_cluster: str) -> None:
+    cluster = api_cluster
+    created = ok(call(api, "create_cluster", clusterName=cluster))["cluster"]
+    assert created["clusterArn"] == f"arn:aws:ecs:us-east-1:000000000000:cluster/{cluster}"
+    wait_for(
+        lambda: (
+            ok(call(api, "describe_clusters", clusters=[cluster]))["clusters"][0][
+                "registeredContainerInstancesCount"
+            ]
+            == len(NODES)
+        ),
+        timeout=90,
+        what="three container instances registered",
+    )
+    described = ok(call(api, "describe_clusters", clusters=[cluster, "no-such-cluster"]))
+    assert [c["clusterName"] for c in described["clusters"]] == [cluster]
+    assert described["failures"] == [
+        {"arn": "arn:aws:ecs:us-east-1:000000000000:cluster/no-such-cluster", "reason": "MISSING"}
+    ]
+    assert created["clusterArn"] in ok(call(api, "list_clusters"))["clusterArns"]
+    instances = ok(call(api, "list_container_instances", cluster=cluster))["containerInstanceArns"]
+    assert sorted(a.rsplit("/", 1)[1] for a in instances) == sorted(NODES)
+
+    registered = ok(call(api, "register_task_definition", **TASKDEF))["taskDefinition"]
+    assert registered["taskDefinitionArn"].endswith(":task-definition/web:1")
+    assert registered["revision"] == 1 and registered["status"] == "ACTIVE"
+    assert (
+        ok(call(api, "describe_task_definition", taskDefinition="web:1"))["taskDefinition"][
+            "containerDefinitions"
+        ][0]["image"]
+        == "nginx:1.27"
+    )
+
+    run = ok(
+        call(
+            api,
+            "run_task",
+            cluster=cluster,
+            taskDefinition="web",
+            count=2,
+            startedBy="boto3-test",
+            placementConstraints=[{"type": "distinctInstance"}],
+            placementStrategy=[{"type": "spread", "field": "attribute:ecs.availability-zone"}],
+        )
+    )
+    assert run["failures"] == []
+    assert len(run["tasks"]) == 2
+    arns = [t["taskArn"] for t in run["tasks"]]
+    assert all(a.startswith(f"arn:aws:ecs:us-east-1:000000000000:task/{cluster}/web-") for a in arns)
+    placed_on = {t["containerInstanceArn"].rsplit("/", 1)[1] for t in run["tasks"]}
+    assert len(placed_on) == 2 and placed_on <= set(NODES)  # distinctInstance
+
+    results = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            {"waiter": "tasks_running", "params": {"cluster": cluster, "tasks": arns}},
+            {"op": "describe_tasks", "params": {"cluster": cluster, "tasks": [*arns, "web-nope"]}},
+            {"op": "list_tasks", "params": {"cluster": cluster, "startedBy": "boto3-test"}},
+            {"op": "list_tasks", "params": {"cluster": cluster, "maxResults": 1}},
+            {"op": "stop_task", "params": {"cluster": cluster, "task": arns[0], "reason": "done"}},
+            {"waiter": "tasks_stopped", "params": {"cluster": cluster, "tasks": [arns[0]]}},
+            {"op": "describe_tasks", "params": {"cluster": cluster, "tasks": [arns[0]]}},
+        ],
+    )
+    ok(results[0])
+    described_tasks = ok(results[1])
+    assert {t["lastStatus"] for t in described_tasks["tasks"]} == {"RUNNING"}
+    assert all(t["containerInstanceArn"].startswith("arn:aws:ecs:") for t in described_tasks["tasks"])
+    assert all(
+        isinstance(t["createdAt"], str) for t in described_tasks["tasks"]
+    )  # parsed to datetime by boto3
+    assert described_tasks["failures"] == [
+        {"arn": f"arn:aws:ecs:us-east-1:000000000000:task/{cluster}/web-nope", "reason": "MISSING"}
+    ]
+    assert sorted(ok(results[2])["taskArns"]) == sorted(arns)
+    assert len(ok(results[3])["taskArns"]) == 1 and ok(results[3])["nextToken"]
+    assert ok(results[4])["task"]["desiredStatus"] == "STOPPED"
+    ok(results[5])
+    stopped = ok(results[6])["tasks"][0]
+    assert stopped["lastStatus"] == "STOPPED" and stopped["stoppedReason"] == "done"
+
+
+def test_run_task_answers_with_failures_and_refuses_what_ecs_refuses(
+    kube: Kube, api: ApiServer, api_cluster: str
+) -> None:
+    cluster = api_cluster
+    ok(call(api, "create_cluster", clusterName=cluster))
+    wait_for(
+        lambda: (
+            ok(call(api, "describe_clusters", clusters=[cluster]))["clusters"][0][
+                "registeredContainerInstancesCount"
+            ]
+            == len(NODES)
+        ),
+        timeout=90,
+        what="instances",
+    )
+    huge = {"family": "huge", "containerDefinitions": [{"name": "big", "image": "busybox", "memory": 900000}]}
+    ok(call(api, "register_task_definition", **huge))
+    results = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            {"op": "run_task", "params": {"cluster": cluster, "taskDefinition": "huge"}},
+            {"op": "run_task", "params": {"cluster": "no-such-cluster", "taskDefinition": "huge"}},
+            {"op": "run_task", "params": {"cluster": cluster, "taskDefinition": "huge", "count": 11}},
+            {"op": "run_task", "params": {"cluster": cluster, "taskDefinition": "nothere"}},
+            {"op": "list_account_settings", "params": {}},
+        ],
+    )
+    unplaced = ok(results[0])
+    assert unplaced["tasks"] == []
+    assert [f["reason"] for f in unplaced["failures"]] == ["RESOURCE:MEMORY"]
+    assert results[1]["error"]["code"] == "ClusterNotFoundException"
+    assert results[2]["error"]["code"] == "InvalidParameterException"
+    assert results[3]["error"]["code"] == "ClientException"
+    assert results[4]["error"]["code"] == "UnsupportedOperationException"
+    assert "ListAccountSettings" in results[4]["error"]["message"]
+
+
+def test_the_front_door_refuses_and_changes_nothing(kube: Kube, api: ApiServer, namespace: str) -> None:
+    body = json.dumps(TASKDEF)
+    raw = [
+        {"raw": "RegisterTaskDefinition", "body": body, "sign": False},
+        {"raw": "RegisterTaskDefinition", "body": body, "tamper": body.replace("nginx", "evil")},
+        {"raw": "RegisterTaskDefinition", "body": body, "age_minutes": 20},
+        {"raw": "RegisterTaskDefinition", "body": "{not json"},
+        {"raw": "RegisterTaskDefinition", "body": "x" * (1024 * 1024 + 1)},
+    ]
+    answers = boto3_calls(api.endpoint, KEY, SECRET, raw)
+    codes = [a.get("error", {}).get("code") for a in answers]
+    assert codes == [
+        "MissingAuthenticationTokenException",
+        "InvalidSignatureException",
+        "InvalidSignatureException",
+        "SerializationException",
+        "RequestEntityTooLargeException",
+    ], answers
+    assert "Signature expired" in answers[2]["error"]["message"]
+
+    wrong_secret = boto3_calls(
+        api.endpoint, KEY, "not-the-secret", [{"op": "register_task_definition", "params": TASKDEF}]
+    )
+    assert wrong_secret[0]["error"]["code"] == "InvalidSignatureException"
+    unknown = boto3_calls(api.endpoint, "AKIAUNKNOWN", SECRET, [{"op": "list_clusters"}])
+    assert unknown[0]["error"]["code"] == "UnrecognizedClientException"
+    denied = boto3_calls(
+        api.endpoint, NOBODY_KEY, NOBODY_SECRET, [{"op": "register_task_definition", "params": TASKDEF}]
+    )
+    assert denied[0]["error"]["code"] == "AccessDeniedException"
+    assert f"system:serviceaccount:{namespace}:nobody" in denied[0]["error"]["message"]
+    # nothing was registered by any of the refused calls
+    assert kube.get_json("ecstd", "-n", namespace)["items"] == []
