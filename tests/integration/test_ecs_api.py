@@ -291,3 +291,81 @@ def test_the_front_door_refuses_and_changes_nothing(kube: Kube, api: ApiServer, 
     assert f"system:serviceaccount:{namespace}:nobody" in denied[0]["error"]["message"]
     # nothing was registered by any of the refused calls
     assert kube.get_json("ecstd", "-n", namespace)["items"] == []
+
+
+def test_boto3_service_becomes_stable_and_scales(kube: Kube, api: ApiServer, api_cluster: str) -> None:
+    cluster = api_cluster
+    ok(call(api, "create_cluster", clusterName=cluster))
+    wait_for(
+        lambda: (
+            ok(call(api, "describe_clusters", clusters=[cluster]))["clusters"][0][
+                "registeredContainerInstancesCount"
+            ]
+            == len(NODES)
+        ),
+        timeout=90,
+        what="instances",
+    )
+    ok(call(api, "register_task_definition", **TASKDEF))
+    results = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            {
+                "op": "create_service",
+                "params": {
+                    "cluster": cluster,
+                    "serviceName": "web",
+                    "taskDefinition": "web",
+                    "desiredCount": 2,
+                },
+            },
+            {
+                "op": "create_service",
+                "params": {
+                    "cluster": cluster,
+                    "serviceName": "web",
+                    "taskDefinition": "web",
+                    "desiredCount": 1,
+                },
+            },
+            {"waiter": "services_stable", "params": {"cluster": cluster, "services": ["web"]}},
+            {"op": "update_service", "params": {"cluster": cluster, "service": "web", "desiredCount": 3}},
+            {"waiter": "services_stable", "params": {"cluster": cluster, "services": ["web"]}},
+            {"op": "describe_services", "params": {"cluster": cluster, "services": ["web", "nope"]}},
+            {"op": "list_services", "params": {"cluster": cluster}},
+            {"op": "list_tasks", "params": {"cluster": cluster, "serviceName": "web"}},
+            {"op": "delete_service", "params": {"cluster": cluster, "service": "web"}},
+            {"op": "update_service", "params": {"cluster": cluster, "service": "nope", "desiredCount": 1}},
+            {"op": "delete_service", "params": {"cluster": cluster, "service": "web", "force": True}},
+            {
+                "op": "create_service",
+                "params": {"cluster": cluster, "serviceName": "other", "taskDefinition": "web"},
+            },
+        ],
+    )
+    created = ok(results[0])["service"]
+    assert created["serviceArn"] == f"arn:aws:ecs:us-east-1:000000000000:service/{cluster}/web"
+    assert results[1]["error"] == {
+        "code": "InvalidParameterException",
+        "message": "Creation of service was not idempotent.",
+    }
+    ok(results[2])
+    assert ok(results[3])["service"]["desiredCount"] == 3
+    ok(results[4])
+    described = ok(results[5])
+    service = described["services"][0]
+    assert (service["runningCount"], service["desiredCount"], service["status"]) == (3, 3, "ACTIVE")
+    assert service["taskDefinition"].endswith(":task-definition/web:1")
+    assert described["failures"] == [
+        {"arn": f"arn:aws:ecs:us-east-1:000000000000:service/{cluster}/nope", "reason": "MISSING"}
+    ]
+    assert ok(results[6])["serviceArns"] == [created["serviceArn"]]
+    assert len(ok(results[7])["taskArns"]) == 3
+    assert results[8]["error"]["message"] == "The service cannot be stopped while it is scaled above 0."
+    assert results[9]["error"]["code"] == "ServiceNotFoundException"
+    assert ok(results[10])["service"]["status"] == "DRAINING"
+    # refused at admission by the CRD's schema: the API server's message, with the field path
+    assert results[11]["error"]["code"] == "InvalidParameterException"
+    assert "spec.desiredCount: Required value" in results[11]["error"]["message"]

@@ -46,11 +46,11 @@ class Call:
 Operation = Callable[[Mapping[str, Any], Call], dict[str, Any]]
 
 
-def _cluster_name(params: Mapping[str, Any]) -> str:
+def cluster_name(params: Mapping[str, Any]) -> str:
     return resource_id(str(params.get("cluster") or "default"), "cluster")
 
 
-def _cluster(name: str) -> Obj:
+def cluster_must_exist(name: str) -> Obj:
     try:
         return objects.get(CLUSTERS, name)
     except NotFound as exc:
@@ -99,7 +99,7 @@ def list_clusters(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
 
 def delete_cluster(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     name = resource_id(str(views.require(params, "cluster")), "cluster")
-    obj = _cluster(name)
+    obj = cluster_must_exist(name)
     if (obj.get("status") or {}).get("registeredContainerInstancesCount"):
         raise ApiError(
             "ClusterContainsContainerInstancesException",
@@ -259,7 +259,7 @@ def _launch(request: ctasks.RunTaskInput, params: Mapping[str, Any], call: Call)
         earlier = objects.list_objects(TASKS, call.namespace, label_selector=f"{TOKEN_LABEL}={token_label}")
         if earlier:  # the same RunTask again: answer with the tasks it started, start nothing new
             return _placement_answer(earlier, call)
-    _cluster(request.cluster)
+    cluster_must_exist(request.cluster)
     commands.resolve_revision(call.namespace, request.task_definition)
     for body in bodies:
         if token_label:
@@ -278,11 +278,11 @@ def _placement_answer(tasks: list[Obj], call: Call) -> dict[str, Any]:
 
 
 def run_task(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
-    return _launch(_run_input(params, _cluster_name(params)), params, call)
+    return _launch(_run_input(params, cluster_name(params)), params, call)
 
 
 def start_task(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
-    cluster = _cluster_name(params)
+    cluster = cluster_name(params)
     given = views.string_list(params, "containerInstances", 10)
     if not given:
         raise invalid("containerInstances can not be empty.")
@@ -299,11 +299,11 @@ def _task(cluster: str, given: str, namespace: str) -> Obj | None:
 
 
 def describe_tasks(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
-    cluster = _cluster_name(params)
+    cluster = cluster_name(params)
     given = views.string_list(params, "tasks", 100)
     if not given:
         raise invalid("Tasks cannot be empty.")
-    _cluster(cluster)
+    cluster_must_exist(cluster)
     found, failures = [], []
     for text in given:
         task = _task(cluster, text, call.namespace)
@@ -315,8 +315,8 @@ def describe_tasks(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
 
 
 def list_tasks(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
-    cluster = _cluster_name(params)
-    _cluster(cluster)
+    cluster = cluster_name(params)
+    cluster_must_exist(cluster)
     instance = params.get("containerInstance")
     wanted = ctasks.TaskFilter(
         cluster=cluster,
@@ -341,7 +341,7 @@ def list_tasks(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
 
 
 def stop_task(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
-    cluster = _cluster_name(params)
+    cluster = cluster_name(params)
     given = str(views.require(params, "task"))
     task = _task(cluster, given, call.namespace)
     if task is None:
@@ -396,8 +396,8 @@ def instance_view(obj: Mapping[str, Any], cluster: str, arns: Arns) -> dict[str,
 
 
 def list_container_instances(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
-    cluster = _cluster_name(params)
-    _cluster(cluster)
+    cluster = cluster_name(params)
+    cluster_must_exist(cluster)
     wanted = params.get("status")
     names = sorted(
         o["metadata"]["name"]
@@ -410,11 +410,11 @@ def list_container_instances(params: Mapping[str, Any], call: Call) -> dict[str,
 
 
 def describe_container_instances(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
-    cluster = _cluster_name(params)
+    cluster = cluster_name(params)
     given = views.string_list(params, "containerInstances", 100)
     if not given:
         raise invalid("containerInstances can not be empty.")
-    _cluster(cluster)
+    cluster_must_exist(cluster)
     found, failures = [], []
     for text in given:
         name = cinst.instance_name(cluster, resource_id(text, "container-instance"))

@@ -150,3 +150,35 @@ def string_list(params: Mapping[str, Any], name: str, most: int) -> list[str]:
     if len(value) > most:
         raise invalid(f"{name} can have at most {most} elements.")
     return value
+
+
+def _taskdef_arn(text: str, arns: Arns) -> str | None:
+    family, _, revision = text.partition(":")
+    return arns.task_definition(family, revision or "latest") if family else None
+
+
+def service_view(service: Mapping[str, Any], base: Mapping[str, Any], arns: Arns) -> dict[str, Any]:
+    """DescribeServices' ``services[]`` entry: `base` (what `cli.services.service_view` makes of
+    the object, as `kubectl ecs describe-services` shows it) with ARNs and epoch timestamps."""
+    view = dict(base)
+    wanted = (service.get("spec") or {}).get("desiredCount")
+    if wanted is not None:  # what the caller asked for, at once (as UpdateService answers in ECS)
+        view["desiredCount"] = wanted
+    cluster = str(view.get("clusterArn") or "")
+    view["clusterArn"] = arns.cluster(cluster)
+    view["serviceArn"] = arns.service(cluster, service["metadata"]["name"])
+    view["taskDefinition"] = _taskdef_arn(str(view.get("taskDefinition") or ""), arns)
+    view["createdAt"] = epoch(service["metadata"].get("creationTimestamp"))
+    view["deployments"] = [
+        _compact(
+            {
+                **d,
+                "taskDefinition": _taskdef_arn(str(d.get("taskDefinition") or ""), arns),
+                "createdAt": epoch(d.get("createdAt")),
+                "updatedAt": epoch(d.get("updatedAt")),
+            }
+        )
+        for d in view.get("deployments") or []
+    ]
+    view["events"] = [{**e, "createdAt": epoch(e.get("createdAt"))} for e in view.get("events") or []]
+    return _compact(view)
