@@ -46,7 +46,7 @@ def _rbac(namespace: str, unique: str) -> str:
                 {
                     "apiGroups": ["ecs-operator.dev"],
                     "resources": ["ecscontainerinstances"],
-                    "verbs": ["get", "list"],
+                    "verbs": ["get", "list", "patch"],
                 },
             ],
         },
@@ -369,3 +369,116 @@ def test_boto3_service_becomes_stable_and_scales(kube: Kube, api: ApiServer, api
     # refused at admission by the CRD's schema: the API server's message, with the field path
     assert results[11]["error"]["code"] == "InvalidParameterException"
     assert "spec.desiredCount: Required value" in results[11]["error"]["message"]
+
+
+def test_attributes_start_task_and_draining_steer_placement(
+    kube: Kube, api: ApiServer, api_cluster: str
+) -> None:
+    cluster = api_cluster
+    ok(call(api, "create_cluster", clusterName=cluster))
+    wait_for(
+        lambda: (
+            ok(call(api, "describe_clusters", clusters=[cluster]))["clusters"][0][
+                "registeredContainerInstancesCount"
+            ]
+            == len(NODES)
+        ),
+        timeout=90,
+        what="instances",
+    )
+    ok(call(api, "register_task_definition", **TASKDEF))
+    prefix = f"arn:aws:ecs:us-east-1:000000000000:container-instance/{cluster}/"
+    results = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            {
+                "op": "put_attributes",
+                "params": {
+                    "cluster": cluster,
+                    "attributes": [{"name": "stack", "value": "blue", "targetId": prefix + "worker-b1"}],
+                },
+            },
+            {
+                "op": "list_attributes",
+                "params": {"cluster": cluster, "targetType": "container-instance", "attributeName": "stack"},
+            },
+            {
+                "op": "run_task",
+                "params": {
+                    "cluster": cluster,
+                    "taskDefinition": "web",
+                    "placementConstraints": [{"type": "memberOf", "expression": "attribute:stack == blue"}],
+                },
+            },
+            {
+                "op": "start_task",
+                "params": {"cluster": cluster, "taskDefinition": "web", "containerInstances": ["worker-c1"]},
+            },
+            {
+                "op": "update_container_instances_state",
+                "params": {
+                    "cluster": cluster,
+                    "containerInstances": ["worker-a1", "worker-zz"],
+                    "status": "DRAINING",
+                },
+            },
+            {
+                "op": "put_attributes",
+                "params": {
+                    "cluster": cluster,
+                    "attributes": [{"name": "ecs.os-type", "value": "x", "targetId": "worker-a1"}],
+                },
+            },
+        ],
+    )
+    assert ok(results[0])["attributes"] == [
+        {
+            "name": "stack",
+            "value": "blue",
+            "targetType": "container-instance",
+            "targetId": prefix + "worker-b1",
+        }
+    ]
+    assert ok(results[1])["attributes"] == [
+        {
+            "name": "stack",
+            "value": "blue",
+            "targetType": "container-instance",
+            "targetId": prefix + "worker-b1",
+        }
+    ]
+    assert [t["containerInstanceArn"] for t in ok(results[2])["tasks"]] == [prefix + "worker-b1"]
+    assert [t["containerInstanceArn"] for t in ok(results[3])["tasks"]] == [prefix + "worker-c1"]
+    drained = ok(results[4])
+    assert [(i["containerInstanceArn"], i["status"]) for i in drained["containerInstances"]] == [
+        (prefix + "worker-a1", "DRAINING")
+    ]
+    assert drained["failures"] == [{"arn": prefix + "worker-zz", "reason": "MISSING"}]
+    assert results[5]["error"]["code"] == "InvalidParameterException"
+    wait_for(
+        lambda: (
+            ok(call(api, "describe_container_instances", cluster=cluster, containerInstances=["worker-a1"]))[
+                "containerInstances"
+            ][0]["status"]
+            == "DRAINING"
+        ),
+        what="worker-a1 DRAINING",
+    )
+    spread = ok(
+        call(
+            api,
+            "run_task",
+            cluster=cluster,
+            taskDefinition="web",
+            count=2,
+            group="spread",  # distinctInstance is per group: the tasks above are in family:web
+            placementConstraints=[{"type": "distinctInstance"}],
+        )
+    )
+    assert spread["failures"] == []
+    assert sorted(t["containerInstanceArn"] for t in spread["tasks"]) == [
+        prefix + "worker-b1",
+        prefix + "worker-c1",
+    ]

@@ -355,7 +355,7 @@ def stop_task(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
 # ---- container instances ---------------------------------------------------------------------------
 
 
-def _instances(cluster: str) -> list[Obj]:
+def list_cluster_instances(cluster: str) -> list[Obj]:
     return objects.list_objects(INSTANCES, label_selector=f"{NODE_CLUSTER_LABEL}={cluster}")
 
 
@@ -401,7 +401,7 @@ def list_container_instances(params: Mapping[str, Any], call: Call) -> dict[str,
     wanted = params.get("status")
     names = sorted(
         o["metadata"]["name"]
-        for o in _instances(cluster)
+        for o in list_cluster_instances(cluster)
         if not wanted or ((o.get("status") or {}).get("status") or "ACTIVE") == wanted
     )
     arns = [call.arns.container_instance(cluster, instance_id(cluster, n)) for n in names]

@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from ecs_operator.ecsapi import services, sigv4
+from ecs_operator.ecsapi import attributes, services, sigv4
 from ecs_operator.ecsapi.arns import Arns
 from ecs_operator.ecsapi.errors import ApiError, unsupported
 from ecs_operator.ecsapi.operations import OPERATIONS, Call, wrap_ecs_errors
@@ -90,7 +90,11 @@ def handle(
             raise ApiError("SerializationException", f"Malformed JSON in the request body: {exc}") from exc
         if not isinstance(params, dict):
             raise ApiError("SerializationException", "The request body must be a JSON object.")
-        op = OPERATIONS.get(operation) or services.OPERATIONS.get(operation)
+        op = (
+            OPERATIONS.get(operation)
+            or services.OPERATIONS.get(operation)
+            or attributes.OPERATIONS.get(operation)
+        )
         if op is None:
             raise unsupported(operation)
         call = Call(key.namespace or options.default_namespace, options.arns, options.placement_wait)
