@@ -5,6 +5,9 @@ refusals of its front door (signature, key, RBAC, body)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +15,7 @@ import localcp
 import pytest
 
 from tests.support.cluster import Kube, wait_for
-from tests.support.ecsapi import ApiServer, access_key_secret, boto3_calls
+from tests.support.ecsapi import ApiServer, access_key_secret, aws_python, boto3_calls
 from tests.support.operator import OperatorProcess
 
 KEY, SECRET = "AKIAECSAPITEST", "s3cret/for+the+test"
@@ -482,3 +485,58 @@ def test_attributes_start_task_and_draining_steer_placement(
         prefix + "worker-b1",
         prefix + "worker-c1",
     ]
+
+
+def test_aws_cli_with_a_minted_access_key(kube: Kube, api: ApiServer, namespace: str, unique: str) -> None:
+    """`ecs-operator create-access-key` mints a key for a ServiceAccount; the real `aws` CLI uses it."""
+    minted = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ecs_operator.cli.main",
+            "create-access-key",
+            f"--kubeconfig={kube.kubeconfig}",
+            f"--service-account={namespace}/deployer",
+            f"--keys-namespace={namespace}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    env = dict(
+        line.removeprefix("export ").split("=", 1)
+        for line in minted.splitlines()
+        if line.startswith("export ")
+    )
+    assert env["AWS_ACCESS_KEY_ID"].startswith("AKIA") and len(env["AWS_ACCESS_KEY_ID"]) == 20
+    aws = aws_python().parent / "aws"
+
+    def run_aws(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(aws), "ecs", *args, "--endpoint-url", api.endpoint, "--no-verify-ssl", "--output", "json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, **env, "AWS_DEFAULT_REGION": "us-east-1", "PYTHONWARNINGS": "ignore"},
+        )
+
+    registered = run_aws(
+        "register-task-definition",
+        "--family",
+        f"cli-{unique}",
+        "--container-definitions",
+        json.dumps([{"name": "app", "image": "busybox", "memory": 64}]),
+    )
+    assert registered.returncode == 0, registered.stderr
+    arn = json.loads(registered.stdout)["taskDefinition"]["taskDefinitionArn"]
+    assert arn == f"arn:aws:ecs:us-east-1:000000000000:task-definition/cli-{unique}:1"
+    families = run_aws("list-task-definition-families")
+    assert json.loads(families.stdout)["families"] == [f"cli-{unique}"]
+    missing = run_aws("describe-clusters", "--clusters", f"nothing-{unique}")
+    assert json.loads(missing.stdout)["failures"][0]["reason"] == "MISSING"
+    unsupported = run_aws("list-account-settings")
+    assert unsupported.returncode != 0
+    assert (
+        "UnsupportedOperationException" in unsupported.stderr and "ListAccountSettings" in unsupported.stderr
+    )

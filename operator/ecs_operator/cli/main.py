@@ -81,6 +81,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--verbose", "-v", action="store_true")
     _api_parser(sub)
+    key = sub.add_parser(
+        "create-access-key",
+        help="mint an access key for the ECS API: a Secret mapping it to a Kubernetes identity",
+    )
+    key.add_argument("--kubeconfig", help="path to a kubeconfig (default: in-cluster, then $KUBECONFIG)")
+    who = key.add_mutually_exclusive_group(required=True)
+    who.add_argument("--service-account", help="NAMESPACE/NAME: calls are made as this ServiceAccount")
+    who.add_argument("--user", help="a Kubernetes user name: calls are made as this user")
+    key.add_argument(
+        "--namespace",
+        default=None,
+        help="namespace of this key's ECS objects (default: the server's --namespace)",
+    )
+    key.add_argument("--keys-namespace", default="default", help="namespace of the API server's key Secrets")
     return parser
 
 
@@ -184,8 +198,29 @@ def _serve_api(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_access_key(args: argparse.Namespace) -> int:
+    from ecs_operator.kube import accesskeys
+
+    if args.service_account:
+        ns, sep, name = args.service_account.partition("/")
+        if not (sep and ns and name):
+            raise SystemExit("--service-account takes NAMESPACE/NAME")
+        user = f"system:serviceaccount:{ns}:{name}"
+    else:
+        user = args.user
+    configure(args.kubeconfig)
+    key = accesskeys.new_key(user, args.namespace or (ns if args.service_account else None))
+    secret = accesskeys.create(args.keys_namespace, key)
+    print(f"# Secret {args.keys_namespace}/{secret}: calls with this key are made as {user}")
+    print(f"export AWS_ACCESS_KEY_ID={key.key_id}")
+    print(f"export AWS_SECRET_ACCESS_KEY={key.secret}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "create-access-key":
+        return _create_access_key(args)
     if args.command == "api":
         return _serve_api(args)
     if args.command == "run":

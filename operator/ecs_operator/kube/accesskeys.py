@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Any, cast
 
 from ecs_operator.kube.client import clients
 from ecs_operator.kube.errors import map_api_errors
@@ -36,3 +37,33 @@ def find(namespace: str, key_id: str) -> AccessKey | None:
         if data.get("secretAccessKey") and data.get("user"):
             return AccessKey(key_id, data["secretAccessKey"], data["user"], data.get("namespace") or None)
     return None
+
+
+def new_key(user: str, namespace: str | None) -> AccessKey:
+    """A fresh key: an id in AWS's form (AKIA + 16 of A-Z0-9) and a 40-character secret."""
+    import secrets
+    import string
+
+    alphabet = string.ascii_uppercase + string.digits
+    key_id = "AKIA" + "".join(secrets.choice(alphabet) for _ in range(16))
+    return AccessKey(key_id, secrets.token_urlsafe(30), user, namespace)
+
+
+@map_api_errors
+def create(keys_namespace: str, key: AccessKey) -> str:
+    """Store `key` as a Secret of `keys_namespace`; returns the Secret's name."""
+    name = f"ecs-access-key-{key.key_id.lower()}"
+    data = {
+        "secretAccessKey": key.secret,
+        "user": key.user,
+        **({"namespace": key.namespace} if key.namespace else {}),
+    }
+    body = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "labels": {KEY_LABEL: key.key_id}},
+        "type": "Opaque",
+        "stringData": data,
+    }
+    clients().core.create_namespaced_secret(keys_namespace, cast(Any, body))
+    return name
