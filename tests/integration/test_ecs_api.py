@@ -339,6 +339,44 @@ def test_boto3_service_becomes_stable_and_scales(kube: Kube, api: ApiServer, api
             {"op": "describe_services", "params": {"cluster": cluster, "services": ["web", "nope"]}},
             {"op": "list_services", "params": {"cluster": cluster}},
             {"op": "list_tasks", "params": {"cluster": cluster, "serviceName": "web"}},
+        ],
+    )
+    service_tasks = ok(results[7])["taskArns"]
+    standalone = ok(call(api, "run_task", cluster=cluster, taskDefinition="web"))["tasks"][0]["taskArn"]
+    protection = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            {
+                "op": "update_task_protection",
+                "params": {
+                    "cluster": cluster,
+                    "tasks": service_tasks[:1],
+                    "protectionEnabled": True,
+                    "expiresInMinutes": 60,
+                },
+            },
+            {
+                "op": "get_task_protection",
+                "params": {"cluster": cluster, "tasks": [service_tasks[0], standalone]},
+            },
+        ],
+    )
+    updated = ok(protection[0])
+    assert updated["failures"] == []
+    assert [(p["taskArn"], p["protectionEnabled"]) for p in updated["protectedTasks"]] == [
+        (service_tasks[0], True)
+    ]
+    assert updated["protectedTasks"][0]["expirationDate"]  # an epoch number, parsed to a datetime by boto3
+    got = ok(protection[1])
+    assert [p["taskArn"] for p in got["protectedTasks"] if p["protectionEnabled"]] == [service_tasks[0]]
+    assert [(f["arn"], f["reason"]) for f in got["failures"]] == [(standalone, "TASK_NOT_VALID")]
+    results += boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
             {"op": "delete_service", "params": {"cluster": cluster, "service": "web"}},
             {"op": "update_service", "params": {"cluster": cluster, "service": "nope", "desiredCount": 1}},
             {"op": "delete_service", "params": {"cluster": cluster, "service": "web", "force": True}},

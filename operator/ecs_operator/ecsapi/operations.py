@@ -290,7 +290,7 @@ def start_task(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     return _launch(_run_input(params, cluster, targets), params, call)
 
 
-def _task(cluster: str, given: str, namespace: str) -> Obj | None:
+def task_in_cluster(cluster: str, given: str, namespace: str) -> Obj | None:
     try:
         task = objects.get(TASKS, resource_id(given, "task"), namespace)
     except NotFound:
@@ -306,7 +306,7 @@ def describe_tasks(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     cluster_must_exist(cluster)
     found, failures = [], []
     for text in given:
-        task = _task(cluster, text, call.namespace)
+        task = task_in_cluster(cluster, text, call.namespace)
         if task is None:
             failures.append(views.failure(call.arns.task(cluster, resource_id(text, "task")), "MISSING"))
         else:
@@ -343,7 +343,7 @@ def list_tasks(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
 def stop_task(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     cluster = cluster_name(params)
     given = str(views.require(params, "task"))
-    task = _task(cluster, given, call.namespace)
+    task = task_in_cluster(cluster, given, call.namespace)
     if task is None:
         raise invalid("The referenced task was not found.")
     patch = ctasks.stop_patch(params.get("reason"))

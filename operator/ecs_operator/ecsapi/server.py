@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from ecs_operator.ecsapi import attributes, services, sigv4
+from ecs_operator.ecsapi import attributes, protection, services, sigv4
 from ecs_operator.ecsapi.arns import Arns
 from ecs_operator.ecsapi.errors import ApiError, unsupported
 from ecs_operator.ecsapi.operations import OPERATIONS, Call, wrap_ecs_errors
@@ -94,6 +94,7 @@ def handle(
             OPERATIONS.get(operation)
             or services.OPERATIONS.get(operation)
             or attributes.OPERATIONS.get(operation)
+            or protection.OPERATIONS.get(operation)
         )
         if op is None:
             raise unsupported(operation)
