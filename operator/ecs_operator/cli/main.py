@@ -124,6 +124,13 @@ def _api_parser(sub: Any) -> None:
         default=10.0,
         help="seconds RunTask/StartTask wait for the operator's placement (default 10)",
     )
+    api.add_argument(
+        "--rate-limit",
+        type=float,
+        default=20.0,
+        help="requests per second per access key, on average (default 20; 0: no limit)",
+    )
+    api.add_argument("--burst", type=float, default=50.0, help="requests per access key at once (default 50)")
 
 
 def _enable_webhook(args: argparse.Namespace) -> None:
@@ -164,6 +171,7 @@ def _serve_api(args: argparse.Namespace) -> int:
 
     from ecs_operator.ecsapi.arns import Arns
     from ecs_operator.ecsapi.server import ServerOptions, is_loopback, make_server
+    from ecs_operator.ecsapi.throttle import RateLimiter
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.insecure_http and not is_loopback(args.listen):
@@ -182,6 +190,7 @@ def _serve_api(args: argparse.Namespace) -> int:
         default_namespace=args.namespace,
         arns=Arns(args.region, args.account_id),
         placement_wait=max(0.0, args.placement_wait),
+        limiter=RateLimiter(rate=max(0.0, args.rate_limit), burst=max(1.0, args.burst)),
     )
     server = make_server(options, args.listen, args.port, None if args.insecure_http else certfile, keyfile)
     scheme = "http" if args.insecure_http else "https"

@@ -3,10 +3,12 @@
 A request is ``POST /`` with ``X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Operation>``
 and a JSON body, signed with SigV4. The server:
 
-1. refuses a body over `MAX_BODY` bytes and JSON that is not an object (before any lookup);
+1. refuses a body over `MAX_BODY` bytes (HTTP 413) before reading it;
 2. finds the access key (a Secret, `kube.accesskeys`) with its own credentials — unknown key:
    UnrecognizedClientException — and verifies the signature (`sigv4`);
-3. runs the operation impersonating the key's Kubernetes user, in the key's namespace, so the
+3. counts the request against the key's rate limit (`throttle`: ThrottlingException), then
+   refuses JSON that is not an object and operations it does not implement;
+4. runs the operation impersonating the key's Kubernetes user, in the key's namespace, so the
    API server's RBAC decides: a 403 becomes AccessDeniedException and nothing is changed.
 
 TLS by default (a self-signed certificate when none is given); plain HTTP only on a loopback
@@ -21,7 +23,7 @@ import logging
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -31,6 +33,7 @@ from ecs_operator.ecsapi import attributes, protection, services, sigv4
 from ecs_operator.ecsapi.arns import Arns
 from ecs_operator.ecsapi.errors import ApiError, unsupported
 from ecs_operator.ecsapi.operations import OPERATIONS, Call, wrap_ecs_errors
+from ecs_operator.ecsapi.throttle import RateLimiter
 from ecs_operator.kube import accesskeys
 from ecs_operator.kube.client import impersonating
 from ecs_operator.kube.errors import Invalid, KubeError, NotFound
@@ -49,6 +52,7 @@ class ServerOptions:
     default_namespace: str
     arns: Arns
     placement_wait: float = 10.0
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(rate=0, burst=0))
 
 
 def is_loopback(host: str) -> bool:
@@ -84,6 +88,7 @@ def handle(
             raise ApiError("UnrecognizedClientException", UNKNOWN_KEY)
         url = urlsplit(raw_path)
         sigv4.verify(auth, key.secret, method, url.path, url.query, headers, body, now)
+        options.limiter.take(key.key_id)
         try:
             params = json.loads(body or b"{}")
         except (ValueError, UnicodeDecodeError) as exc:

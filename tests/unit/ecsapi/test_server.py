@@ -108,3 +108,28 @@ def test_signature_helper_matches_hmac_chain() -> None:
         sigv4.signature("s", auth, "20261203T000000Z", "c")
         == hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     )
+
+
+def test_throttled_per_key_after_the_signature() -> None:
+    from ecs_operator.ecsapi.throttle import RateLimiter
+
+    clock = [0.0]
+    limited = ServerOptions(
+        "keys", "default", Arns(), limiter=RateLimiter(rate=1, burst=2, clock=lambda: clock[0])
+    )
+    body = b"{}"
+
+    def once(key_id: str = KEY.key_id, secret: str = KEY.secret) -> str:
+        _, payload = handle(
+            limited, "POST", "/", signed("ListAccountSettings", body, key_id, secret), body, NOW, find
+        )
+        return str(payload["__type"])
+
+    assert [once(), once(), once()] == [
+        "UnsupportedOperationException",
+        "UnsupportedOperationException",
+        "ThrottlingException",
+    ]
+    assert once(secret="wrong") == "InvalidSignatureException"  # a bad signature spends nothing
+    clock[0] += 1.0  # one token back per second
+    assert [once(), once()] == ["UnsupportedOperationException", "ThrottlingException"]
