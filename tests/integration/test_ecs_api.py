@@ -71,7 +71,7 @@ def _rbac(namespace: str, unique: str) -> str:
             "rules": [
                 {
                     "apiGroups": ["ecs-operator.dev"],
-                    "resources": ["ecstasks", "ecstaskdefinitions", "ecsservices"],
+                    "resources": ["ecstasks", "ecstaskdefinitions", "ecsservices", "scheduledtasks"],
                     "verbs": ["get", "list", "create", "patch", "delete"],
                 },
                 {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]},
@@ -578,3 +578,78 @@ def test_aws_cli_with_a_minted_access_key(kube: Kube, api: ApiServer, namespace:
     assert (
         "UnsupportedOperationException" in unsupported.stderr and "ListAccountSettings" in unsupported.stderr
     )
+
+
+def test_eventbridge_scheduler_schedules_are_scheduled_tasks(
+    kube: Kube, api: ApiServer, namespace: str
+) -> None:
+    cluster_arn = "arn:aws:ecs:us-east-1:000000000000:cluster/nightly"
+    target = {
+        "Arn": cluster_arn,
+        "RoleArn": "arn:aws:iam::000000000000:role/ignored",
+        "EcsParameters": {
+            "TaskDefinitionArn": "arn:aws:ecs:us-east-1:000000000000:task-definition/backup:2",
+            "TaskCount": 2,
+            "PlacementStrategy": [{"type": "spread", "field": "attribute:ecs.availability-zone"}],
+        },
+    }
+    schedule = {
+        "Name": "backup",
+        "ScheduleExpression": "at(2099-01-01T00:00:00)",
+        "ScheduleExpressionTimezone": "Europe/Berlin",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": target,
+    }
+
+    def sched(op: str, **params: Any) -> dict[str, Any]:
+        return {"service": "scheduler", "op": op, "params": params}
+
+    results = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            sched("create_schedule", **schedule),
+            sched("create_schedule", **schedule),
+            sched("get_schedule", Name="backup"),
+            sched("update_schedule", **{**schedule, "State": "DISABLED"}),
+            sched("list_schedules"),
+            sched(
+                "create_schedule",
+                **{
+                    **schedule,
+                    "Name": "sqs",
+                    "Target": {"Arn": "arn:aws:sqs:us-east-1:0:q", "RoleArn": "arn:aws:iam::0:role/r"},
+                },
+            ),
+        ],
+    )
+    assert ok(results[0])["ScheduleArn"] == "arn:aws:scheduler:us-east-1:000000000000:schedule/default/backup"
+    assert results[1]["error"]["code"] == "ConflictException"
+    got = ok(results[2])
+    assert (got["ScheduleExpression"], got["ScheduleExpressionTimezone"], got["State"]) == (
+        "at(2099-01-01T00:00:00)",
+        "Europe/Berlin",
+        "ENABLED",
+    )
+    assert got["Target"]["Arn"] == cluster_arn
+    assert got["Target"]["EcsParameters"]["TaskDefinitionArn"] == target["EcsParameters"]["TaskDefinitionArn"]
+    assert got["Target"]["EcsParameters"]["TaskCount"] == 2
+    ok(results[3])
+    listed = ok(results[4])["Schedules"]
+    assert [(s["Name"], s["State"]) for s in listed] == [("backup", "DISABLED")]
+    assert results[5]["error"]["code"] == "ValidationException"
+    spec = kube.get_json("scheduledtask", "backup", "-n", namespace)["spec"]
+    assert spec["cluster"] == "nightly" and spec["state"] == "DISABLED"
+    assert spec["target"]["taskDefinition"] == "backup:2"
+    assert spec["target"]["placementStrategy"] == [
+        {"type": "spread", "field": "attribute:ecs.availability-zone"}
+    ]
+    gone = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [sched("delete_schedule", Name="backup"), sched("get_schedule", Name="backup")],
+    )
+    ok(gone[0])
+    assert gone[1]["error"]["code"] == "ResourceNotFoundException"

@@ -4,7 +4,7 @@ Why a separate interpreter: botocore cannot be installed beside the pinned kuber
 (python-dateutil <3 against >=3), so the tests drive boto3 from its own virtual environment.
 
 stdin: ``{"endpoint", "region", "key", "secret", "calls": [...]}``; each call is
-``{"op": "run_task", "params": {...}}``, ``{"waiter": "tasks_running", "params": {...}}`` or
+``{"op": "run_task", "params": {...}}`` (``"service": "scheduler"`` for EventBridge Scheduler), ``{"waiter": "tasks_running", "params": {...}}`` or
 ``{"raw": "ListClusters", "body": "...", "tamper": "...", "age_minutes": 0}`` (a request signed by
 botocore's SigV4 signer, then optionally altered). stdout: one JSON result per call,
 ``{"ok": response}`` or ``{"error": {"code", "message"}}``.
@@ -67,25 +67,29 @@ def _raw(spec: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     job = json.load(sys.stdin)
-    client = boto3.client(
-        "ecs",
-        endpoint_url=job["endpoint"],
-        region_name=job["region"],
-        aws_access_key_id=job["key"],
-        aws_secret_access_key=job["secret"],
-        verify=False,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
+    clients = {
+        service: boto3.client(
+            service,
+            endpoint_url=job["endpoint"],
+            region_name=job["region"],
+            aws_access_key_id=job["key"],
+            aws_secret_access_key=job["secret"],
+            verify=False,
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
+        for service in ("ecs", "scheduler")
+    }
     results: list[dict[str, Any]] = []
     for spec in job["calls"]:
         try:
             if "raw" in spec:
                 results.append(_raw(spec, job))
             elif "waiter" in spec:
-                waiter = client.get_waiter(spec["waiter"])
+                waiter = clients["ecs"].get_waiter(spec["waiter"])
                 waiter.wait(**spec.get("params", {}), WaiterConfig={"Delay": 1, "MaxAttempts": 90})
                 results.append({"ok": {}})
             else:
+                client = clients[spec.get("service", "ecs")]
                 response = getattr(client, spec["op"])(**spec.get("params", {}))
                 response.pop("ResponseMetadata", None)
                 results.append({"ok": response})

@@ -22,14 +22,15 @@ import json
 import logging
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-from ecs_operator.ecsapi import attributes, protection, services, sigv4
+from ecs_operator.ecsapi import attributes, protection, schedules, services, sigv4
 from ecs_operator.ecsapi.arns import Arns
 from ecs_operator.ecsapi.errors import ApiError, unsupported
 from ecs_operator.ecsapi.operations import OPERATIONS, Call, wrap_ecs_errors
@@ -73,20 +74,24 @@ def handle(
 ) -> tuple[int, dict[str, Any]]:
     """One request → (HTTP status, JSON body). Everything but the HTTP plumbing is here."""
     lower = {k.lower(): v for k, v in headers.items()}
+    url = urlsplit(raw_path)
+    scheduler = url.path == "/schedules" or url.path.startswith("/schedules/")
     try:
-        if method != "POST":
-            raise ApiError(
-                "UnknownOperationException", f"{method} is not supported; POST / with X-Amz-Target.", 404
-            )
-        target = lower.get("x-amz-target", "")
-        if not target.startswith(TARGET_PREFIX):
-            raise ApiError("UnknownOperationException", f"Unknown target: {target or '(none)'}", 400)
-        operation = target[len(TARGET_PREFIX) :]
+        if scheduler:
+            operation = f"scheduler:{method} {url.path}"
+        else:
+            if method != "POST":
+                raise ApiError(
+                    "UnknownOperationException", f"{method} is not supported; POST / with X-Amz-Target.", 404
+                )
+            target = lower.get("x-amz-target", "")
+            if not target.startswith(TARGET_PREFIX):
+                raise ApiError("UnknownOperationException", f"Unknown target: {target or '(none)'}", 400)
+            operation = target[len(TARGET_PREFIX) :]
         auth = sigv4.parse_authorization(lower.get("authorization"))
         key = find_key(options.keys_namespace, auth.access_key)
         if key is None:
             raise ApiError("UnrecognizedClientException", UNKNOWN_KEY)
-        url = urlsplit(raw_path)
         sigv4.verify(auth, key.secret, method, url.path, url.query, headers, body, now)
         options.limiter.take(key.key_id)
         try:
@@ -95,6 +100,11 @@ def handle(
             raise ApiError("SerializationException", f"Malformed JSON in the request body: {exc}") from exc
         if not isinstance(params, dict):
             raise ApiError("SerializationException", "The request body must be a JSON object.")
+        call = Call(key.namespace or options.default_namespace, options.arns, options.placement_wait)
+        if scheduler:
+            query = dict(parse_qsl(url.query))
+            with impersonating(key.user), _kube_errors(key.user, operation):
+                return 200, schedules.dispatch(method, url.path, query, params, call)
         op = (
             OPERATIONS.get(operation)
             or services.OPERATIONS.get(operation)
@@ -103,23 +113,30 @@ def handle(
         )
         if op is None:
             raise unsupported(operation)
-        call = Call(key.namespace or options.default_namespace, options.arns, options.placement_wait)
-        try:
-            with impersonating(key.user):
-                return 200, wrap_ecs_errors(op)(params, call)
-        except Invalid as exc:
-            raise ApiError("InvalidParameterException", _kube_message(exc)) from exc
-        except NotFound as exc:
-            raise ApiError("ClientException", _kube_message(exc)) from exc
-        except KubeError as exc:
-            if exc.status in (401, 403):
-                raise ApiError(
-                    "AccessDeniedException",
-                    f"User: {key.user} is not authorized to perform: ecs:{operation} ({_kube_message(exc)})",
-                ) from exc
-            raise ApiError("ServerException", _kube_message(exc), 500) from exc
+        with impersonating(key.user), _kube_errors(key.user, f"ecs:{operation}"):
+            return 200, wrap_ecs_errors(op)(params, call)
     except ApiError as err:
-        return err.status, err.body()
+        payload = err.body()
+        if scheduler:  # REST-JSON: botocore reads the code from x-amzn-ErrorType, the message as Message
+            payload["Message"] = err.message
+        return err.status, payload
+
+
+@contextmanager
+def _kube_errors(user: str, action: str) -> Iterator[None]:
+    """The API server's refusals as ECS errors: 403 AccessDenied, 422 InvalidParameter (with the
+    field path), 404 ClientException, anything else ServerException."""
+    try:
+        yield
+    except Invalid as exc:
+        raise ApiError("InvalidParameterException", _kube_message(exc)) from exc
+    except NotFound as exc:
+        raise ApiError("ClientException", _kube_message(exc)) from exc
+    except KubeError as exc:
+        if exc.status in (401, 403):
+            message = f"User: {user} is not authorized to perform: {action} ({_kube_message(exc)})"
+            raise ApiError("AccessDeniedException", message) from exc
+        raise ApiError("ServerException", _kube_message(exc), 500) from exc
 
 
 def _kube_message(exc: KubeError) -> str:
@@ -149,6 +166,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_POST(self) -> None:
+        self._handle("POST")
+
+    def _handle(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY or length < 0:
             self.close_connection = True
@@ -163,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length)
         headers = {k: v for k, v in self.headers.items()}
-        status, payload = handle(self.options, "POST", self.path, headers, body, datetime.now(UTC))
+        status, payload = handle(self.options, method, self.path, headers, body, datetime.now(UTC))
         if status >= 400:
             log.info(
                 "%s %s -> %s %s",
@@ -178,8 +198,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/healthz":
             self._answer(200, {"status": "ok"})
         else:
-            status, payload = handle(self.options, "GET", self.path, {}, b"", datetime.now(UTC))
-            self._answer(status, payload)
+            self._handle("GET")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug(format, *args)

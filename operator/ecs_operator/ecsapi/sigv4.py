@@ -78,8 +78,9 @@ def parse_authorization(header: str | None) -> Authorization:
 
 
 def _canonical_uri(path: str) -> str:
-    # Non-S3 services encode the path twice (once by the client, once for the canonical form).
-    return quote(quote(path or "/", safe="/~"), safe="/~")
+    # Non-S3 services encode the path twice: the client sent it encoded once (this `path`, as
+    # received), and the canonical form encodes that again.
+    return quote(path or "/", safe="/~")
 
 
 def _canonical_query(query: str) -> str:
