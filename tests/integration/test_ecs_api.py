@@ -44,7 +44,7 @@ def _rbac(namespace: str, unique: str) -> str:
                 {
                     "apiGroups": ["ecs-operator.dev"],
                     "resources": ["ecsclusters"],
-                    "verbs": ["get", "list", "create", "delete"],
+                    "verbs": ["get", "list", "create", "delete", "patch"],
                 },
                 {
                     "apiGroups": ["ecs-operator.dev"],
@@ -220,6 +220,32 @@ def test_boto3_runs_a_task_through_the_ecs_api(kube: Kube, api: ApiServer, api_c
     ok(results[5])
     stopped = ok(results[6])["tasks"][0]
     assert stopped["lastStatus"] == "STOPPED" and stopped["stoppedReason"] == "done"
+
+    cluster_arn = created["clusterArn"]
+    tagging = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            {
+                "op": "tag_resource",
+                "params": {"resourceArn": cluster_arn, "tags": [{"key": "team", "value": "a"}]},
+            },
+            {"op": "tag_resource", "params": {"resourceArn": arns[1], "tags": [{"key": "k", "value": "v"}]}},
+            {"op": "untag_resource", "params": {"resourceArn": arns[1], "tagKeys": ["k"]}},
+            {"op": "list_tags_for_resource", "params": {"resourceArn": cluster_arn}},
+            {"op": "list_tags_for_resource", "params": {"resourceArn": arns[1]}},
+            {
+                "op": "tag_resource",
+                "params": {"resourceArn": cluster_arn, "tags": [{"key": "aws:x", "value": "y"}]},
+            },
+            {"op": "list_tags_for_resource", "params": {"resourceArn": "arn:aws:ecs:us-east-1:0:bogus/x"}},
+        ],
+    )
+    assert [ok(r) for r in tagging[:3]] == [{}, {}, {}]
+    assert ok(tagging[3])["tags"] == [{"key": "team", "value": "a"}]
+    assert ok(tagging[4])["tags"] == []
+    assert [tagging[5]["error"]["code"], tagging[6]["error"]["code"]] == ["InvalidParameterException"] * 2
 
 
 def test_run_task_answers_with_failures_and_refuses_what_ecs_refuses(

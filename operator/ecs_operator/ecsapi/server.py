@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ecs_operator.ecsapi import attributes, protection, schedules, services, sigv4
+from ecs_operator.ecsapi import attributes, protection, schedules, services, sigv4, tags
 from ecs_operator.ecsapi.arns import Arns
 from ecs_operator.ecsapi.errors import ApiError, unsupported
 from ecs_operator.ecsapi.operations import OPERATIONS, Call, wrap_ecs_errors
@@ -110,6 +110,7 @@ def handle(
             or services.OPERATIONS.get(operation)
             or attributes.OPERATIONS.get(operation)
             or protection.OPERATIONS.get(operation)
+            or tags.OPERATIONS.get(operation)
         )
         if op is None:
             raise unsupported(operation)
