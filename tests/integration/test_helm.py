@@ -262,6 +262,9 @@ def test_every_rendered_manifest_passes_a_server_side_dry_run(
         expected.append("NetworkPolicy")
     if "servicemonitor" in scenario.stem:
         expected.append("ServiceMonitor")
+    if "ecsapi" in scenario.stem:  # the ECS API server: its own account, RBAC, Deployment and Service
+        expected += ["ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]
+        expected += ["Deployment", "Service"]
     assert kinds(docs) == sorted(expected)
     manifest = "\n---\n".join(yaml.safe_dump(d) for d in docs)
     # --validate=strict: the API server refuses unknown or duplicated fields instead of dropping them.
@@ -278,7 +281,13 @@ def test_every_rendered_manifest_passes_a_server_side_dry_run(
 
 
 def deployment_of(docs: list[dict[str, Any]]) -> dict[str, Any]:
-    return next(d for d in docs if d["kind"] == "Deployment")
+    """The operator's Deployment (the ECS API server's, when enabled, is another component)."""
+    return next(
+        d
+        for d in docs
+        if d["kind"] == "Deployment"
+        and d["metadata"]["labels"].get("app.kubernetes.io/component") != "ecs-api"
+    )
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=scenario_id)
@@ -469,3 +478,32 @@ def test_helm_install_creates_the_release_objects(
     helm.run("uninstall", release, f"--namespace={namespace}", "--wait")
     assert kube.kubectl("get", "clusterrole", full, check=False).returncode != 0
     assert kube.kubectl("get", "validatingwebhookconfiguration", full, check=False).returncode != 0
+
+
+def test_the_ecs_api_server_may_only_impersonate_the_mapped_identities(helm: Helm, kube: Kube) -> None:
+    docs = helm.template("ecsapi", "ecs-system", "-f", str(CHART / "ci" / "ecsapi-values.yaml"))
+    api = [d for d in docs if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "ecs-api"]
+    role = next(d for d in api if d["kind"] == "ClusterRole")
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["users"], "verbs": ["impersonate"], "resourceNames": ["ci-bot"]},
+        {
+            "apiGroups": [""],
+            "resources": ["serviceaccounts"],
+            "verbs": ["impersonate"],
+            "resourceNames": ["deployer"],
+        },
+    ]
+    secrets = next(d for d in api if d["kind"] == "Role")
+    assert secrets["rules"] == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]
+    deployment = next(d for d in api if d["kind"] == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["ecs-operator", "api"]
+    assert "--keys-namespace=ecs-system" in container["args"]
+    service = next(d for d in api if d["kind"] == "Service")
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    assert service["spec"]["selector"]["app.kubernetes.io/component"] == "ecs-api"
+    # no selector of the operator's picks up the API server's pods
+    operator_services = [d for d in docs if d["kind"] == "Service" and d not in api]
+    assert all(
+        s["spec"]["selector"].get("app.kubernetes.io/component") != "ecs-api" for s in operator_services
+    )

@@ -234,7 +234,7 @@ def _create_tasks(request: ctasks.RunTaskInput, ctx: Context, wait: float) -> in
     resolve_revision(ctx.namespace, request.task_definition)  # ECS refuses an unknown definition at once
     created = [objects.create(TASKS, body, ctx.namespace) for body in bodies]
     if wait > 0:
-        created = _await_placement(created, ctx.namespace, wait)
+        created = await_placement(created, ctx.namespace, wait)
     response = ctasks.run_task_response(created)
     if response.tasks or (ctx.output or "table") != "table":
         ctx.emit("table", response.document(), ctasks.RUN_HEADERS, response.rows)
@@ -252,7 +252,7 @@ PLACEMENT_WAIT = 10.0
 _POLL = 0.5
 
 
-def _await_placement(
+def await_placement(
     created: list[Obj],
     namespace: str,
     wait: float,

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import sys
 from importlib.metadata import version
+from typing import Any
 
 import kopf
 
@@ -79,7 +80,57 @@ def build_parser() -> argparse.ArgumentParser:
         "--webhook-timeout", type=int, default=5, help="seconds the API server waits for the webhook (1-30)"
     )
     run.add_argument("--verbose", "-v", action="store_true")
+    _api_parser(sub)
+    key = sub.add_parser(
+        "create-access-key",
+        help="mint an access key for the ECS API: a Secret mapping it to a Kubernetes identity",
+    )
+    key.add_argument("--kubeconfig", help="path to a kubeconfig (default: in-cluster, then $KUBECONFIG)")
+    who = key.add_mutually_exclusive_group(required=True)
+    who.add_argument("--service-account", help="NAMESPACE/NAME: calls are made as this ServiceAccount")
+    who.add_argument("--user", help="a Kubernetes user name: calls are made as this user")
+    key.add_argument(
+        "--namespace",
+        default=None,
+        help="namespace of this key's ECS objects (default: the server's --namespace)",
+    )
+    key.add_argument("--keys-namespace", default="default", help="namespace of the API server's key Secrets")
     return parser
+
+
+def _api_parser(sub: Any) -> None:
+    api = sub.add_parser("api", help="serve the ECS API (JSON 1.1, SigV4) over the custom resources")
+    api.add_argument("--kubeconfig", help="path to a kubeconfig (default: in-cluster, then $KUBECONFIG)")
+    api.add_argument("--listen", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    api.add_argument("--port", type=int, default=8443, help="port (default 8443)")
+    api.add_argument("--tls-cert", default=None, help="PEM certificate (default: a self-signed one)")
+    api.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
+    api.add_argument(
+        "--insecure-http", action="store_true", help="plain HTTP instead of TLS (only on a loopback --listen)"
+    )
+    api.add_argument(
+        "--namespace", default="default", help="namespace of the ECS objects of keys that name none (default)"
+    )
+    api.add_argument(
+        "--keys-namespace",
+        default=None,
+        help="namespace of the access-key Secrets (default: $POD_NAMESPACE, else --namespace)",
+    )
+    api.add_argument("--region", default="us-east-1", help="the region in ARNs (default us-east-1)")
+    api.add_argument("--account-id", default="000000000000", help="the account in ARNs")
+    api.add_argument(
+        "--placement-wait",
+        type=float,
+        default=10.0,
+        help="seconds RunTask/StartTask wait for the operator's placement (default 10)",
+    )
+    api.add_argument(
+        "--rate-limit",
+        type=float,
+        default=20.0,
+        help="requests per second per access key, on average (default 20; 0: no limit)",
+    )
+    api.add_argument("--burst", type=float, default=50.0, help="requests per access key at once (default 50)")
 
 
 def _enable_webhook(args: argparse.Namespace) -> None:
@@ -111,8 +162,76 @@ def _enable_webhook(args: argparse.Namespace) -> None:
     )
 
 
+def _serve_api(args: argparse.Namespace) -> int:
+    """`ecs-operator api`: bind, print how to call it, serve until interrupted."""
+    import logging
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from ecs_operator.ecsapi.arns import Arns
+    from ecs_operator.ecsapi.server import ServerOptions, is_loopback, make_server
+    from ecs_operator.ecsapi.throttle import RateLimiter
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.insecure_http and not is_loopback(args.listen):
+        raise SystemExit("--insecure-http is only allowed on a loopback --listen address")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise SystemExit("--tls-cert and --tls-key go together")
+    configure(args.kubeconfig)
+    certfile, keyfile = args.tls_cert, args.tls_key
+    if not args.insecure_http and not certfile:
+        from ecs_operator.cli.certs import self_signed
+
+        crt, key = self_signed([args.listen], Path(tempfile.mkdtemp(prefix="ecs-operator-api-")))
+        certfile, keyfile = str(crt), str(key)
+    options = ServerOptions(
+        keys_namespace=args.keys_namespace or os.environ.get("POD_NAMESPACE") or args.namespace,
+        default_namespace=args.namespace,
+        arns=Arns(args.region, args.account_id),
+        placement_wait=max(0.0, args.placement_wait),
+        limiter=RateLimiter(rate=max(0.0, args.rate_limit), burst=max(1.0, args.burst)),
+    )
+    server = make_server(options, args.listen, args.port, None if args.insecure_http else certfile, keyfile)
+    scheme = "http" if args.insecure_http else "https"
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    extra = "" if args.insecure_http or args.tls_cert else " --no-verify-ssl"
+    print(f"ECS API listening on {scheme}://{host}:{port}", flush=True)
+    print(f"try: aws ecs list-clusters --endpoint-url {scheme}://{host}:{port}{extra}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def _create_access_key(args: argparse.Namespace) -> int:
+    from ecs_operator.kube import accesskeys
+
+    if args.service_account:
+        ns, sep, name = args.service_account.partition("/")
+        if not (sep and ns and name):
+            raise SystemExit("--service-account takes NAMESPACE/NAME")
+        user = f"system:serviceaccount:{ns}:{name}"
+    else:
+        user = args.user
+    configure(args.kubeconfig)
+    key = accesskeys.new_key(user, args.namespace or (ns if args.service_account else None))
+    secret = accesskeys.create(args.keys_namespace, key)
+    print(f"# Secret {args.keys_namespace}/{secret}: calls with this key are made as {user}")
+    print(f"export AWS_ACCESS_KEY_ID={key.key_id}")
+    print(f"export AWS_SECRET_ACCESS_KEY={key.secret}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "create-access-key":
+        return _create_access_key(args)
+    if args.command == "api":
+        return _serve_api(args)
     if args.command == "run":
         configure(args.kubeconfig)
         import ecs_operator.handlers.registry  # noqa: F401  (registers every handler)

@@ -122,7 +122,7 @@ def update_task_protection(args: argparse.Namespace, ctx: Context) -> int:
     protected: list[dict[str, Any]] = []
     for task in written:
         meta = task["metadata"]
-        current = _await_answer(meta["name"], meta["namespace"])
+        current = await_answer(meta["name"], meta["namespace"])
         if current is None:
             failures.append(
                 {
@@ -138,7 +138,7 @@ def update_task_protection(args: argparse.Namespace, ctx: Context) -> int:
     return _emit(ctx, protected, failures)
 
 
-def _await_answer(name: str, namespace: str) -> Obj | None:
+def await_answer(name: str, namespace: str) -> Obj | None:
     deadline = time.monotonic() + WAIT
     while True:
         try:

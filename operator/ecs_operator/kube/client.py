@@ -7,7 +7,9 @@ pods) go through the official client; both must use the same credentials, chosen
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -38,12 +40,16 @@ def configure(kubeconfig: str | None = None) -> None:
     clients.cache_clear()
 
 
-@cache
-def clients() -> Clients:
+def _build(impersonate: str | None = None) -> Clients:
     cfg = client.Configuration.get_default_copy()
     # Many handlers run in Kopf's thread pool at once; the default pool of 4 would serialize them.
     cfg.connection_pool_maxsize = 32
     api = client.ApiClient(cfg)
+    if impersonate is not None:
+        # A user only: for `system:serviceaccount:<ns>:<name>` the API server adds the service
+        # account's groups itself. (Several Impersonate-Group headers cannot be sent through the
+        # client's one-value default headers, so groups are not impersonated.)
+        api.set_default_header("Impersonate-User", impersonate)
     _bound_requests(api)
     return Clients(
         core=client.CoreV1Api(api),
@@ -52,6 +58,45 @@ def clients() -> Clients:
         coordination=client.CoordinationV1Api(api),
         api=api,
     )
+
+
+_caller: ContextVar[Clients | None] = ContextVar("ecs_operator_caller_clients", default=None)
+
+
+class _ClientsAccessor:
+    """`clients()`: the caller's clients inside `impersonating`, else the process's own (cached)."""
+
+    def __call__(self) -> Clients:
+        override = _caller.get()
+        return override if override is not None else _own()
+
+    def cache_clear(self) -> None:
+        _own.cache_clear()
+        _impersonated.cache_clear()
+
+
+@cache
+def _own() -> Clients:
+    return _build()
+
+
+@cache
+def _impersonated(user: str) -> Clients:
+    return _build(user)
+
+
+clients = _ClientsAccessor()
+
+
+@contextmanager
+def impersonating(user: str) -> Iterator[None]:
+    """Every API call in this context (this thread or task) is made as `user` (Kubernetes
+    impersonation), so Kubernetes RBAC decides what it may do: the ECS API server's path."""
+    token = _caller.set(_impersonated(user))
+    try:
+        yield
+    finally:
+        _caller.reset(token)
 
 
 REQUEST_TIMEOUT = (5.0, 30.0)

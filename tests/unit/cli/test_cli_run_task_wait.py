@@ -57,7 +57,7 @@ def test_each_task_is_read_again_until_its_placement_is_known(monkeypatch: pytes
     reads = Reads({"a": [PLACED], "b": [NEW, REFUSED]})
     monkeypatch.setattr(commands.objects, "get", reads.get)
     fake = FakeTime()
-    got = commands._await_placement([task("a", NEW), task("b", NEW)], "ns", 10, fake.clock, fake.sleep)
+    got = commands.await_placement([task("a", NEW), task("b", NEW)], "ns", 10, fake.clock, fake.sleep)
     assert [t["status"] for t in got] == [PLACED, REFUSED]
     assert reads.calls == ["a", "b", "b"]  # once placed, a task is not read again
 
@@ -66,7 +66,7 @@ def test_the_wait_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     reads = Reads({"a": [NEW]})
     monkeypatch.setattr(commands.objects, "get", reads.get)
     fake = FakeTime()
-    got = commands._await_placement([task("a", NEW)], "ns", 10, fake.clock, fake.sleep)
+    got = commands.await_placement([task("a", NEW)], "ns", 10, fake.clock, fake.sleep)
     assert got[0]["status"] == NEW
     assert fake.now == 10 and len(reads.calls) == 20  # every 0.5 s, then it answers
 
@@ -82,7 +82,7 @@ def run(
     monkeypatch.setattr(commands.objects, "get", lambda res, name, ns: task(name, finals[name]))
     monkeypatch.setattr(
         commands,
-        "_await_placement",
+        "await_placement",
         lambda created, ns, wait: [commands.objects.get(None, t["metadata"]["name"], ns) for t in created],
     )
     args = argparse.Namespace(

@@ -74,3 +74,17 @@ Combinations the schema cannot refuse, refused with the reason (included by the 
 {{- fail "metrics.serviceMonitor.enabled requires metrics.enabled: the ServiceMonitor scrapes the metrics Service." }}
 {{- end }}
 {{- end }}
+
+{{/* The ECS API server's objects: their own component, so no selector of the operator's matches them. */}}
+{{- define "ecs-operator.ecsApiLabels" -}}
+helm.sh/chart: {{ include "ecs-operator.chart" . }}
+{{ include "ecs-operator.ecsApiSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "ecs-operator.ecsApiSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "ecs-operator.name" . }}-ecs-api
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: ecs-api
+{{- end }}

@@ -1,0 +1,463 @@
+"""ECS operations on the custom resources, made through `kube/` as the caller.
+
+Each operation takes the request's JSON object and a `Call` (the caller's namespace, the ARN
+format) and returns the response object, or raises `ApiError`. The server runs them inside
+`kube.client.impersonating(user)`, so every read and write here is the caller's, and Kubernetes
+RBAC decides. Names follow ECS; where the objects live is api.md's mapping (a cluster is an
+EcsCluster, a task an EcsTask in the caller's namespace, ...), the same as `kubectl ecs`'s, whose
+functions this reuses (`cli.commands`, `cli.tasks`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ecs_operator.api.meta import API_VERSION
+from ecs_operator.api.taskdefinition import EcsTaskDefinitionSpec
+from ecs_operator.cli import commands
+from ecs_operator.cli import instances as cinst
+from ecs_operator.cli import tasks as ctasks
+from ecs_operator.ecsapi import views
+from ecs_operator.ecsapi.arns import Arns, instance_id, resource_id
+from ecs_operator.ecsapi.errors import ApiError, from_ecs_error, invalid
+from ecs_operator.kube import objects
+from ecs_operator.kube.errors import AlreadyExists, NotFound
+from ecs_operator.kube.objects import CLUSTERS, INSTANCES, TASK_DEFINITIONS, TASKS, Obj
+from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref
+
+NODE_CLUSTER_LABEL = "ecs-operator.dev/cluster"
+"""CreateCluster's nodes: those labelled with the cluster's name (what ECS_CLUSTER is to an agent)."""
+TOKEN_LABEL = "ecs-operator.dev/client-token"
+PLACEMENT_WAIT = 10.0
+TASKDEF_KEYS = tuple(f.alias or name for name, f in EcsTaskDefinitionSpec.model_fields.items())
+
+
+@dataclass(frozen=True)
+class Call:
+    namespace: str
+    arns: Arns
+    wait: float = PLACEMENT_WAIT
+
+
+Operation = Callable[[Mapping[str, Any], Call], dict[str, Any]]
+
+
+def cluster_name(params: Mapping[str, Any]) -> str:
+    return resource_id(str(params.get("cluster") or "default"), "cluster")
+
+
+def cluster_must_exist(name: str) -> Obj:
+    try:
+        return objects.get(CLUSTERS, name)
+    except NotFound as exc:
+        raise ApiError("ClusterNotFoundException", "Cluster not found.") from exc
+
+
+# ---- clusters ------------------------------------------------------------------------------------
+
+
+def create_cluster(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    """An EcsCluster whose EC2 container instances are the nodes labelled with its name; an
+    existing cluster of that name is returned as it is (ECS's CreateCluster is idempotent)."""
+    name = str(params.get("clusterName") or "default")
+    body = {
+        "apiVersion": API_VERSION,
+        "kind": "EcsCluster",
+        "metadata": {"name": name},
+        "spec": {"nodeSelector": {"matchLabels": {NODE_CLUSTER_LABEL: name}}},
+    }
+    try:
+        obj = objects.create(CLUSTERS, body)
+    except AlreadyExists:
+        obj = objects.get(CLUSTERS, name)
+    return {"cluster": views.cluster_view(obj, call.arns)}
+
+
+def describe_clusters(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    names = views.string_list(params, "clusters", 100) or ["default"]
+    found, failures = [], []
+    for given in names:
+        name = resource_id(given, "cluster")
+        try:
+            found.append(views.cluster_view(objects.get(CLUSTERS, name), call.arns))
+        except NotFound:
+            failures.append(views.failure(call.arns.cluster(name), "MISSING"))
+    return {"clusters": found, "failures": failures}
+
+
+def list_clusters(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    names = sorted(o["metadata"]["name"] for o in objects.list_objects(CLUSTERS))
+    chunk, token = views.page(
+        [call.arns.cluster(n) for n in names], params.get("nextToken"), params.get("maxResults")
+    )
+    return {"clusterArns": chunk, **({"nextToken": token} if token else {})}
+
+
+def delete_cluster(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    name = resource_id(str(views.require(params, "cluster")), "cluster")
+    obj = cluster_must_exist(name)
+    if (obj.get("status") or {}).get("registeredContainerInstancesCount"):
+        raise ApiError(
+            "ClusterContainsContainerInstancesException",
+            "The Cluster cannot be deleted while Container Instances are active or draining.",
+        )
+    objects.delete(CLUSTERS, name)
+    view = views.cluster_view(obj, call.arns)
+    view["status"] = "INACTIVE"
+    return {"cluster": view}
+
+
+# ---- task definitions ----------------------------------------------------------------------------
+
+
+def _revisions(family_obj: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return list((family_obj.get("status") or {}).get("revisions") or [])
+
+
+def _describe_revision(namespace: str, text: str, arns: Arns) -> dict[str, Any]:
+    revision, family, snapshot = commands.resolve_revision(namespace, text)
+    entry = next(
+        (
+            r
+            for r in _revisions(objects.get(TASK_DEFINITIONS, family, namespace))
+            if r.get("revision") == revision
+        ),
+        {},
+    )
+    return views.task_definition_view(
+        family, revision, snapshot, str(entry.get("status") or "ACTIVE"), entry.get("registeredAt"), arns
+    )
+
+
+def register_task_definition(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    """Create the family's EcsTaskDefinition or replace its spec; the operator registers the new
+    revision, which this waits for (bounded). Fields the objects do not have are not kept."""
+    family = str(views.require(params, "family"))
+    views.require(params, "containerDefinitions")
+    spec = {k: params[k] for k in TASKDEF_KEYS if k in params and k != "deregisteredRevisions"}
+    try:
+        current: Obj | None = objects.get(TASK_DEFINITIONS, family, call.namespace)
+    except NotFound:
+        current = None
+    if current is None:
+        body = {
+            "apiVersion": API_VERSION,
+            "kind": "EcsTaskDefinition",
+            "metadata": {"name": family, "namespace": call.namespace},
+            "spec": spec,
+        }
+        before = 0
+        objects.create(TASK_DEFINITIONS, body, call.namespace)
+    else:
+        before = int((current.get("status") or {}).get("revision") or 0)
+        old = current.get("spec") or {}
+        patch = {k: None for k in old if k not in spec and k != "deregisteredRevisions"} | spec
+        objects.patch(TASK_DEFINITIONS, family, {"spec": patch}, call.namespace)
+    deadline = time.monotonic() + call.wait
+    while True:
+        latest = objects.get(TASK_DEFINITIONS, family, call.namespace)
+        revision = int((latest.get("status") or {}).get("revision") or 0)
+        unchanged = current is not None and (current.get("spec") or {}) == (latest.get("spec") or {})
+        if revision > before or (unchanged and revision) or time.monotonic() >= deadline:
+            break
+        time.sleep(0.3)
+    if not revision:
+        raise ApiError("ServerException", f"The task definition {family} was not registered in time.")
+    return {"taskDefinition": _describe_revision(call.namespace, f"{family}:{revision}", call.arns)}
+
+
+def describe_task_definition(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    text = resource_id(str(views.require(params, "taskDefinition")), "task-definition")
+    return {"taskDefinition": _describe_revision(call.namespace, text, call.arns)}
+
+
+def list_task_definitions(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    wanted = str(params.get("status") or "ACTIVE")
+    prefix = params.get("familyPrefix") or ""
+    arns = [
+        (o["metadata"]["name"], int(r["revision"]))
+        for o in objects.list_objects(TASK_DEFINITIONS, call.namespace)
+        if o["metadata"]["name"].startswith(prefix)
+        for r in _revisions(o)
+        if r.get("status") == wanted
+    ]
+    arns.sort(reverse=params.get("sort") == "DESC")
+    chunk, token = views.page(
+        [call.arns.task_definition(f, r) for f, r in arns], params.get("nextToken"), params.get("maxResults")
+    )
+    return {"taskDefinitionArns": chunk, **({"nextToken": token} if token else {})}
+
+
+def list_task_definition_families(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    prefix = params.get("familyPrefix") or ""
+    families = sorted(
+        o["metadata"]["name"]
+        for o in objects.list_objects(TASK_DEFINITIONS, call.namespace)
+        if o["metadata"]["name"].startswith(prefix)
+    )
+    chunk, token = views.page(families, params.get("nextToken"), params.get("maxResults"))
+    return {"families": chunk, **({"nextToken": token} if token else {})}
+
+
+def deregister_task_definition(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    text = resource_id(str(views.require(params, "taskDefinition")), "task-definition")
+    try:
+        ref = parse_ref(text)
+    except ResolveError as exc:
+        raise invalid(exc.detail) from exc
+    if ref.revision is None:
+        raise invalid("A revision is required to deregister a task definition (family:revision).")
+    revision, family, snapshot = commands.resolve_revision(call.namespace, text)
+    obj = objects.get(TASK_DEFINITIONS, family, call.namespace)
+    gone = sorted({*((obj.get("spec") or {}).get("deregisteredRevisions") or []), revision})
+    objects.patch(
+        TASK_DEFINITIONS,
+        family,
+        {
+            "metadata": {"resourceVersion": obj["metadata"]["resourceVersion"]},
+            "spec": {"deregisteredRevisions": gone},
+        },
+        call.namespace,
+    )
+    view = views.task_definition_view(family, revision, snapshot, "INACTIVE", None, call.arns)
+    return {"taskDefinition": view}
+
+
+# ---- tasks -----------------------------------------------------------------------------------------
+
+
+def _run_input(params: Mapping[str, Any], cluster: str, targets: tuple[str, ...] = ()) -> ctasks.RunTaskInput:
+    strategies = params.get("placementStrategy") or []
+    constraints = params.get("placementConstraints") or []
+    if len(strategies) > 5:
+        raise invalid("placementStrategy can have at most 5 elements.")
+    if len(constraints) > 10:
+        raise invalid("placementConstraints can have at most 10 elements.")
+    return ctasks.RunTaskInput(
+        cluster=cluster,
+        task_definition=resource_id(str(views.require(params, "taskDefinition")), "task-definition"),
+        count=int(params.get("count") or 1),
+        group=params.get("group"),
+        started_by=params.get("startedBy"),
+        launch_type=str(params.get("launchType") or "EC2"),
+        placement_strategy=strategies,
+        placement_constraints=constraints,
+        overrides=params.get("overrides") or None,
+        container_instances=targets,
+    )
+
+
+def _launch(request: ctasks.RunTaskInput, params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    bodies = ctasks.task_bodies(request, call.namespace)  # validates count and instances first
+    token = params.get("clientToken")
+    token_label = hashlib.sha256(str(token).encode()).hexdigest()[:63] if token else None
+    if token_label:
+        earlier = objects.list_objects(TASKS, call.namespace, label_selector=f"{TOKEN_LABEL}={token_label}")
+        if earlier:  # the same RunTask again: answer with the tasks it started, start nothing new
+            return _placement_answer(earlier, call)
+    cluster_must_exist(request.cluster)
+    commands.resolve_revision(call.namespace, request.task_definition)
+    for body in bodies:
+        if token_label:
+            body["metadata"]["labels"] = {TOKEN_LABEL: token_label}
+    created = [objects.create(TASKS, body, call.namespace) for body in bodies]
+    if call.wait > 0:
+        created = commands.await_placement(created, call.namespace, call.wait)
+    return _placement_answer(created, call)
+
+
+def _placement_answer(tasks: list[Obj], call: Call) -> dict[str, Any]:
+    failures = views.run_task_failures(tasks, call.arns)
+    failed = {f["arn"] for f in failures}
+    placed = [views.task_view(t, call.arns) for t in tasks]
+    return {"tasks": [v for v in placed if v["taskArn"] not in failed], "failures": failures}
+
+
+def run_task(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    return _launch(_run_input(params, cluster_name(params)), params, call)
+
+
+def start_task(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    cluster = cluster_name(params)
+    given = views.string_list(params, "containerInstances", 10)
+    if not given:
+        raise invalid("containerInstances can not be empty.")
+    targets = tuple(cinst.instance_name(cluster, resource_id(g, "container-instance")) for g in given)
+    return _launch(_run_input(params, cluster, targets), params, call)
+
+
+def task_in_cluster(cluster: str, given: str, namespace: str) -> Obj | None:
+    try:
+        task = objects.get(TASKS, resource_id(given, "task"), namespace)
+    except NotFound:
+        return None
+    return task if (task.get("spec") or {}).get("cluster") == cluster else None
+
+
+def describe_tasks(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    cluster = cluster_name(params)
+    given = views.string_list(params, "tasks", 100)
+    if not given:
+        raise invalid("Tasks cannot be empty.")
+    cluster_must_exist(cluster)
+    found, failures = [], []
+    for text in given:
+        task = task_in_cluster(cluster, text, call.namespace)
+        if task is None:
+            failures.append(views.failure(call.arns.task(cluster, resource_id(text, "task")), "MISSING"))
+        else:
+            found.append(views.task_view(task, call.arns))
+    return {"tasks": found, "failures": failures}
+
+
+def list_tasks(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    cluster = cluster_name(params)
+    cluster_must_exist(cluster)
+    instance = params.get("containerInstance")
+    wanted = ctasks.TaskFilter(
+        cluster=cluster,
+        family=params.get("family"),
+        started_by=params.get("startedBy"),
+        container_instance=cinst.instance_name(cluster, resource_id(instance, "container-instance"))
+        if instance
+        else None,
+        desired_status=str(params.get("desiredStatus") or "RUNNING"),
+    )
+    service = params.get("serviceName")
+    items = [
+        t
+        for t in objects.list_objects(TASKS, call.namespace)
+        if wanted.matches(t) and (not service or (t.get("spec") or {}).get("group") == f"service:{service}")
+    ]
+    names = sorted(t["metadata"]["name"] for t in items)
+    chunk, token = views.page(
+        [call.arns.task(cluster, n) for n in names], params.get("nextToken"), params.get("maxResults")
+    )
+    return {"taskArns": chunk, **({"nextToken": token} if token else {})}
+
+
+def stop_task(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    cluster = cluster_name(params)
+    given = str(views.require(params, "task"))
+    task = task_in_cluster(cluster, given, call.namespace)
+    if task is None:
+        raise invalid("The referenced task was not found.")
+    patch = ctasks.stop_patch(params.get("reason"))
+    patch["metadata"] = {"resourceVersion": task["metadata"]["resourceVersion"]}
+    updated = objects.patch(TASKS, task["metadata"]["name"], patch, call.namespace)
+    return {"task": views.task_view(updated, call.arns)}
+
+
+# ---- container instances ---------------------------------------------------------------------------
+
+
+def list_cluster_instances(cluster: str) -> list[Obj]:
+    return objects.list_objects(INSTANCES, label_selector=f"{NODE_CLUSTER_LABEL}={cluster}")
+
+
+def instance_view(obj: Mapping[str, Any], cluster: str, arns: Arns) -> dict[str, Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+
+    def resources(which: str) -> list[dict[str, Any]]:
+        res = status.get(which) or {}
+        return [
+            {"name": "CPU", "type": "INTEGER", "integerValue": int(res.get("cpu") or 0)},
+            {"name": "MEMORY", "type": "INTEGER", "integerValue": int(res.get("memory") or 0)},
+            {
+                "name": "PORTS",
+                "type": "STRINGSET",
+                "stringSetValue": [str(p) for p in res.get("ports") or []],
+            },
+            {
+                "name": "PORTS_UDP",
+                "type": "STRINGSET",
+                "stringSetValue": [str(p) for p in res.get("portsUdp") or []],
+            },
+        ]
+
+    return {
+        "containerInstanceArn": arns.container_instance(
+            cluster, instance_id(cluster, obj["metadata"]["name"])
+        ),
+        "ec2InstanceId": status.get("ec2InstanceId") or spec.get("nodeName"),
+        "status": status.get("status") or spec.get("status") or "ACTIVE",
+        "agentConnected": bool(status.get("agentConnected")),
+        "runningTasksCount": int(status.get("runningTasksCount") or 0),
+        "pendingTasksCount": int(status.get("pendingTasksCount") or 0),
+        "attributes": list(status.get("attributes") or []),
+        "registeredResources": resources("registeredResources"),
+        "remainingResources": resources("remainingResources"),
+        **({"registeredAt": views.epoch(status["registeredAt"])} if status.get("registeredAt") else {}),
+    }
+
+
+def list_container_instances(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    cluster = cluster_name(params)
+    cluster_must_exist(cluster)
+    wanted = params.get("status")
+    names = sorted(
+        o["metadata"]["name"]
+        for o in list_cluster_instances(cluster)
+        if not wanted or ((o.get("status") or {}).get("status") or "ACTIVE") == wanted
+    )
+    arns = [call.arns.container_instance(cluster, instance_id(cluster, n)) for n in names]
+    chunk, token = views.page(arns, params.get("nextToken"), params.get("maxResults"))
+    return {"containerInstanceArns": chunk, **({"nextToken": token} if token else {})}
+
+
+def describe_container_instances(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    cluster = cluster_name(params)
+    given = views.string_list(params, "containerInstances", 100)
+    if not given:
+        raise invalid("containerInstances can not be empty.")
+    cluster_must_exist(cluster)
+    found, failures = [], []
+    for text in given:
+        name = cinst.instance_name(cluster, resource_id(text, "container-instance"))
+        try:
+            obj = objects.get(INSTANCES, name)
+        except NotFound:
+            obj = None
+        if obj is None or (obj.get("spec") or {}).get("cluster") != cluster:
+            failures.append(
+                views.failure(call.arns.container_instance(cluster, instance_id(cluster, name)), "MISSING")
+            )
+        else:
+            found.append(instance_view(obj, cluster, call.arns))
+    return {"containerInstances": found, "failures": failures}
+
+
+OPERATIONS: dict[str, Operation] = {
+    "CreateCluster": create_cluster,
+    "DescribeClusters": describe_clusters,
+    "ListClusters": list_clusters,
+    "DeleteCluster": delete_cluster,
+    "RegisterTaskDefinition": register_task_definition,
+    "DescribeTaskDefinition": describe_task_definition,
+    "ListTaskDefinitions": list_task_definitions,
+    "ListTaskDefinitionFamilies": list_task_definition_families,
+    "DeregisterTaskDefinition": deregister_task_definition,
+    "RunTask": run_task,
+    "StartTask": start_task,
+    "StopTask": stop_task,
+    "DescribeTasks": describe_tasks,
+    "ListTasks": list_tasks,
+    "ListContainerInstances": list_container_instances,
+    "DescribeContainerInstances": describe_container_instances,
+}
+
+
+def wrap_ecs_errors(op: Operation) -> Operation:
+    """`kubectl ecs`'s refusals (`EcsError`, "<Exception>: <message>") as ECS errors."""
+
+    def run(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+        try:
+            return op(params, call)
+        except cinst.EcsError as exc:
+            raise from_ecs_error(str(exc)) from exc
+
+    return run
