@@ -176,6 +176,8 @@ def place_and_start(task: Obj, instances: list[Obj]) -> None:
     }
     if zone:
         fields["availabilityZone"] = zone
+    if launched.capacity_provider:
+        fields["capacityProviderName"] = launched.capacity_provider
     try:
         updated = tl.record_placement(task, fields)
     except tl.PlacedElsewhere as lost:

@@ -38,7 +38,9 @@ BASE1_1_3 = s(("ondemand", 1, 1), ("spot", 0, 3))
         pytest.param(s(("a", 0, 1), ("b", 0, 1)), 3, {"a": 2, "b": 1}, id="tie-goes-to-first-item"),
         pytest.param(s(("a", 4, 0), ("b", 0, 1)), 3, {"a": 3, "b": 0}, id="base-not-reached"),
         pytest.param(s(("a", 2, 0), ("b", 0, 1)), 7, {"a": 2, "b": 5}, id="weight-0-gets-only-base"),
-        pytest.param(s(("a", 0, 0), ("b", 0, 2), ("c", 0, 1)), 6, {"a": 0, "b": 4, "c": 2}, id="weight-0-never"),
+        pytest.param(
+            s(("a", 0, 0), ("b", 0, 2), ("c", 0, 1)), 6, {"a": 0, "b": 4, "c": 2}, id="weight-0-never"
+        ),
         pytest.param(s(("a", 0, 1), ("b", 0, 1), ("c", 0, 1)), 4, {"a": 2, "b": 1, "c": 1}, id="three-way"),
         pytest.param(s(("b", 0, 1), ("a", 3, 1)), 5, {"b": 1, "a": 4}, id="base-item-not-first"),
     ],
