@@ -121,6 +121,12 @@ def test_a_service_splits_its_tasks_base_first_then_by_weight(
     nine = check_on_their_providers(pools, split_when(kube, namespace, 9))
     assert nine == Counter({pools.ondemand: 3, pools.spot: 6})  # 1 + 8 split 1:3
 
+    kube.kubectl(
+        "patch", "ecsservice", "web", "-n", namespace, "--type=merge", "-p", '{"spec":{"desiredCount":5}}'
+    )
+    back = check_on_their_providers(pools, split_when(kube, namespace, 5))
+    assert back == Counter({pools.ondemand: 2, pools.spot: 3})  # scale-in sheds what is above its share
+
 
 def test_standalone_tasks_use_the_cluster_default_strategy_unless_they_name_a_launch_type(
     kube: Kube, pools: Pools, namespace: str

@@ -12,15 +12,21 @@ instance, with the most tasks of the service); callers pass candidates tier by t
 - Claims of the service's other tasks are ``protected``: never chosen, but counted, so a spread
   strategy keeps the zones balanced among what stays.
 - Each choice removes its claim, so the next one (in this or a later tier) sees the new balance.
+- With a capacity provider strategy, each placed task is taken from the provider that
+  ``placement.capacity.shed`` names (the one furthest above its share of what stays), so the
+  service keeps its base/weight split as it scales in; only when that provider has no candidate
+  does the choice range over all of them.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from ecs_operator.placement import ClusterSnapshot, PlacementStrategy, choose_tasks_to_stop
+from ecs_operator.placement.capacity import Strategy, shed
 
 from .records import ServiceTask
 
@@ -35,8 +41,12 @@ class StopPicker:
         strategies: Sequence[PlacementStrategy],
         rng: random.Random,
         tasks: Iterable[ServiceTask],
+        capacity: Strategy | None = None,
     ) -> None:
         self._group, self._strategies, self._rng = group, tuple(strategies), rng
+        tasks = list(tasks)
+        self._capacity = capacity
+        self._providers = {t.uid: t.capacity_provider for t in tasks if t.wanted}
         wanted = {t.uid for t in tasks if t.wanted}
         self._where: dict[str, str] = {}
         leaving: list[tuple[str, str]] = []
@@ -59,20 +69,38 @@ class StopPicker:
             key=lambda t: (-(t.created_at or _EPOCH).timestamp(), t.name),
         )
         chosen = unplaced[:count]
+        self.forget(chosen)
         placed = {t.uid: t for t in candidates if t.uid in self._where}
         rest = count - len(chosen)
         if rest > 0 and placed:
-            protected = self._where.keys() - placed.keys()
-            choices = choose_tasks_to_stop(
-                self._snapshot, self._group, rest, self._strategies, self._rng, protected=protected
-            )
-            chosen.extend(placed[choice.claim.task_uid] for choice in choices)
+            if self._capacity is None:
+                chosen.extend(self._choose(set(placed), rest, placed))
+            else:
+                for _ in range(rest):
+                    held = Counter(p for p in self._providers.values() if p)
+                    provider = shed(self._capacity, held)
+                    pool = {u for u, t in placed.items() if u in self._where}
+                    own = {u for u in pool if placed[u].capacity_provider == provider}
+                    one = self._choose(own or pool, 1, placed)
+                    if not one:
+                        break
+                    chosen.extend(one)
+                    self.forget(one)
         self.forget(chosen)
         return chosen
+
+    def _choose(self, pool: set[str], count: int, placed: dict[str, ServiceTask]) -> list[ServiceTask]:
+        """Up to ``count`` tasks of ``pool`` (uids), by the service's scale-in strategies."""
+        protected = self._where.keys() - pool
+        choices = choose_tasks_to_stop(
+            self._snapshot, self._group, count, self._strategies, self._rng, protected=protected
+        )
+        return [placed[choice.claim.task_uid] for choice in choices]
 
     def forget(self, tasks: Iterable[ServiceTask]) -> None:
         """These tasks are being stopped: their claims no longer count toward the balance."""
         for task in tasks:
+            self._providers.pop(task.uid, None)
             name = self._where.pop(task.uid, None)
             if name is not None:
                 inst = self._snapshot.instance(name).without_claim(task.uid)
