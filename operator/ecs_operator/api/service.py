@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ecs_operator.api.cel import absent_if, fargate_rules, immutable, rule, validations
+from ecs_operator.api.cel import absent_if, fargate_rules, immutable, rule, unchanged, validations
 from ecs_operator.api.common import (
     MAX_CONSTRAINTS,
     MAX_STRATEGIES,
@@ -140,6 +140,9 @@ class EcsServiceSpec(
             "The daemon scheduling strategy does not support a capacity provider strategy.",
         ),
         launch_type_or_strategy_rule(),
+        # Absent (the cluster's default strategy, else EC2) or given, it stays as created: ECS's
+        # UpdateService takes no launch type.
+        unchanged("launchType"),
         *fargate_rules(),
     ),
 ):
@@ -163,7 +166,6 @@ class EcsServiceSpec(
         default=None,
         description="EC2 or FARGATE. Excludes capacityProviderStrategy; with neither, the cluster's "
         "defaultCapacityProviderStrategy applies, and without one EC2. Immutable.",
-        json_schema_extra=validations(immutable("launchType")),
     )
     capacity_provider_strategy: list[CapacityProviderStrategyItem] | None = capacity_provider_strategy_field(
         "Capacity providers for the service's tasks: base first, the rest by weight; the split is kept as "
