@@ -1,12 +1,14 @@
-"""Capacity providers on the real API server (issue 14, items 1-2): two providers over labelled
+"""Capacity providers on the real API server (issue 14, items 1-3): two providers over labelled
 KWOK node pools, a service whose strategy is base 1 / weight 1:3, the split read back through the
-API; the cluster's default strategy; refusals at admission through kubectl."""
+API as it scales out and in; the cluster's default strategy; refusals at admission through
+kubectl; a spot interruption."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -213,3 +215,60 @@ def test_bad_strategies_are_refused_at_admission_with_the_field_path(
     assert res.returncode != 0
     assert f"{field}: " in res.stderr and message in res.stderr, res.stderr
     assert crds.kubectl("get", "ecsservice", "bad", "-n", namespace, check=False).returncode != 0
+
+
+def test_a_spot_interruption_drains_the_node_and_stops_its_tasks_at_the_deadline(
+    kube: Kube, pools: Pools, namespace: str
+) -> None:
+    register(kube, namespace)
+    spot = [{"capacityProvider": pools.spot, "weight": 1}]
+    kube.apply(
+        manifest(
+            "EcsTask",
+            "batch",
+            {"cluster": pools.cluster, "taskDefinition": "web", "capacityProviderStrategy": spot},
+            namespace,
+        )
+    )
+    placed = wait_status(kube, namespace, "batch", "RUNNING", timeout=90)
+    node = placed["containerInstance"].split(".", 1)[1]
+    deadline = (datetime.now(UTC) + timedelta(seconds=15)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    kube.kubectl("annotate", "node", node, f"ecs-operator.dev/spot-interruption={deadline}")
+    try:
+        wait_for(
+            lambda: (
+                (kube.get_json("ecsci", placed["containerInstance"]).get("status") or {}).get("status")
+                == "DRAINING"
+            ),
+            what="the interrupted node's instance DRAINING",
+        )
+        noticed = wait_for(
+            lambda: (
+                kube.get_json("ecstask", "batch", "-n", namespace)["metadata"].get("annotations") or {}
+            ).get("ecs-operator.dev/retirement-date"),
+            what="the notice on the task",
+        )
+        assert noticed == deadline
+        stopped = wait_status(kube, namespace, "batch", "STOPPED", timeout=90)
+        assert (stopped["stopCode"], stopped["stoppedReason"]) == (
+            "SpotInterruption",
+            "Your Spot Task was interrupted.",
+        )
+        events = kube.get_json("events", "-n", namespace, "--field-selector", "involvedObject.name=batch")[
+            "items"
+        ]
+        assert any(e.get("reason") == "SpotInterruption" and e.get("type") == "Warning" for e in events)
+        # nothing new lands on the interrupted node: the next spot task goes to the other spot node
+        kube.apply(
+            manifest(
+                "EcsTask",
+                "after",
+                {"cluster": pools.cluster, "taskDefinition": "web", "capacityProviderStrategy": spot},
+                namespace,
+            )
+        )
+        after = wait_status(kube, namespace, "after", "RUNNING", timeout=90)
+        other = after["containerInstance"].split(".", 1)[1]
+        assert other != node and pools.nodes[other] == pools.spot
+    finally:
+        kube.kubectl("annotate", "node", node, "ecs-operator.dev/spot-interruption-", check=False)
