@@ -17,6 +17,7 @@ from tests.support.cluster import Kube, fake_node, wait_for
 from tests.support.ecs import manifest, register, wait_status
 from tests.support.operator import OperatorProcess
 
+PROTECTED = {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false", "karpenter.sh/do-not-disrupt": "true"}
 BOTH = (
     "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again."
 )
@@ -41,7 +42,10 @@ def pools(kube: Kube, operator: OperatorProcess, unique: str) -> Iterator[Pools]
         kind = "ondemand" if provider == ondemand else "spot"
         kube.apply(fake_node(node, {member: "yes", pool: kind}, zone=f"zone-{'abc'[i]}"))
     for provider, kind in ((ondemand, "ondemand"), (spot, "spot")):
-        kube.apply(manifest("EcsCapacityProvider", provider, {"nodeSelector": {"matchLabels": {pool: kind}}}))
+        body: dict[str, Any] = {"nodeSelector": {"matchLabels": {pool: kind}}}
+        if kind == "ondemand":
+            body["managedTerminationProtection"] = "ENABLED"
+        kube.apply(manifest("EcsCapacityProvider", provider, body))
     spec = {
         "nodeSelector": {"matchLabels": {member: "yes"}},
         "capacityProviders": [ondemand, spot],
@@ -157,10 +161,18 @@ def test_standalone_tasks_use_the_cluster_default_strategy_unless_they_name_a_la
     by_default = wait_status(kube, namespace, "by-default", "RUNNING", timeout=90)
     assert by_default["capacityProviderName"] == pools.spot
     assert pools.nodes[by_default["containerInstance"].split(".", 1)[1]] == pools.spot
-    assert (
-        wait_status(kube, namespace, "own", "RUNNING", timeout=90)["capacityProviderName"] == pools.ondemand
-    )
+    own_status = wait_status(kube, namespace, "own", "RUNNING", timeout=90)
+    assert own_status["capacityProviderName"] == pools.ondemand
     assert "capacityProviderName" not in wait_status(kube, namespace, "ec2", "RUNNING", timeout=90)
+
+    # managed termination protection (ondemand: ENABLED) is carried by the task's pod
+    def annotations(status: dict[str, Any]) -> dict[str, str]:
+        return dict(
+            kube.get_json("pod", status["podName"], "-n", namespace)["metadata"].get("annotations") or {}
+        )
+
+    assert annotations(own_status).items() >= PROTECTED.items()
+    assert not PROTECTED.keys() & annotations(by_default).keys()
 
 
 def test_a_provider_not_associated_with_the_cluster_fails_the_task_with_ecs_words(

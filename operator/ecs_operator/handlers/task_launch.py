@@ -53,6 +53,7 @@ from ecs_operator.reconcile.capacity import (
     launch_type_of,
     provider_launch_type,
     serves,
+    termination_protection,
 )
 from ecs_operator.reconcile.isolation import FargateSettings, network_policy
 from ecs_operator.reconcile.launch import EffectiveTask, effective_task, task_request
@@ -456,7 +457,20 @@ def create_pod(task: Obj, effective: EffectiveTask, instance: Obj, claim: dict[s
         extra_labels={k: v for k, v in (meta.get("labels") or {}).items() if k == "ecs-operator.dev/service"},
         fargate=fargate,
     )
+    body["metadata"]["annotations"].update(
+        _protection((task.get("status") or {}).get("capacityProviderName"))
+    )
     return pods.create(meta["namespace"], body)
+
+
+def _protection(provider: str | None) -> dict[str, str]:
+    """Managed termination protection of the task's provider, as pod annotations."""
+    if not provider or provider in BUILT_IN:
+        return {}
+    try:
+        return termination_protection(objects.get(CAPACITY_PROVIDERS, provider).get("spec"))
+    except NotFound:
+        return {}
 
 
 def expected_pod_name(task: Obj) -> str:

@@ -13,6 +13,12 @@ three answers, and they are ECS rules rather than Kubernetes plumbing:
    spot, FARGATE_SPOT the Fargate capacity on nodes labelled ``karpenter.sh/capacity-type=spot``;
    any other provider is the cluster's EC2 instances whose node its ``nodeSelector`` matches.
    Placement strategies and constraints then apply within these instances only.
+
+Managed termination protection is carried by the task pods, not written on nodes: a pod of a
+provider with ``managedTerminationProtection: ENABLED`` is annotated with the autoscalers' own
+per-pod marks (:data:`SCALE_DOWN_PROTECTION`), so the cluster autoscaler and Karpenter keep a node
+while it holds a task and may remove it once it holds none. The operator's ClusterRole stays
+read-only on nodes.
 """
 
 from __future__ import annotations
@@ -25,14 +31,22 @@ from ecs_operator.api.cluster import NOT_ASSOCIATED
 from ecs_operator.placement.capacity import BUILT_IN, FARGATE, FARGATE_SPOT, Strategy, strategy_from_spec
 from ecs_operator.reconcile.selectors import matches
 
+SCALE_DOWN_PROTECTION = {
+    "cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
+    "karpenter.sh/do-not-disrupt": "true",
+}
+"""The pod annotations that keep the cluster autoscaler and Karpenter from removing a pod's node."""
+
 __all__ = [
     "NOT_ASSOCIATED",
+    "SCALE_DOWN_PROTECTION",
     "associated",
     "counts_of",
     "effective_strategy",
     "launch_type_of",
     "provider_launch_type",
     "serves",
+    "termination_protection",
 ]
 
 
@@ -104,3 +118,10 @@ def _assigned(task: Mapping[str, Any]) -> str | None:
     """The provider a scheduler assigned to a task not placed yet (a one-item strategy)."""
     items = (task.get("spec") or {}).get("capacityProviderStrategy") or []
     return str(items[0]["capacityProvider"]) if len(items) == 1 else None
+
+
+def termination_protection(provider_spec: Mapping[str, Any] | None) -> dict[str, str]:
+    """The pod annotations a task of this provider carries (none unless protection is ENABLED)."""
+    if (provider_spec or {}).get("managedTerminationProtection") == "ENABLED":
+        return dict(SCALE_DOWN_PROTECTION)
+    return {}

@@ -14,6 +14,7 @@ from ecs_operator.reconcile.capacity import (
     launch_type_of,
     provider_launch_type,
     serves,
+    termination_protection,
 )
 
 OWN = [{"capacityProvider": "spot", "base": 0, "weight": 1}]
@@ -113,3 +114,23 @@ def test_association_and_launch_type_of_a_provider() -> None:
         "FARGATE",
         "EC2",
     ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        pytest.param(
+            {"managedTerminationProtection": "ENABLED"},
+            {
+                "cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
+                "karpenter.sh/do-not-disrupt": "true",
+            },
+            id="enabled",
+        ),
+        pytest.param({"managedTerminationProtection": "DISABLED"}, {}, id="disabled"),
+        pytest.param({}, {}, id="default"),
+        pytest.param(None, {}, id="no-provider"),
+    ],
+)
+def test_termination_protection_marks_the_pods(spec: dict[str, Any] | None, expected: dict[str, str]) -> None:
+    assert termination_protection(spec) == expected
