@@ -118,6 +118,11 @@ class EcsTaskSpec(
         *fargate_rules(),
         launch_type_or_strategy_rule(),
         absent_if(
+            "has(self.capacityProviderStrategy)",
+            "containerInstance",
+            "StartTask (containerInstance) does not take a capacity provider strategy.",
+        ),
+        absent_if(
             FARGATE_TASK,
             "containerInstance",
             "StartTask (containerInstance) is not supported with FARGATE launch type.",

@@ -51,7 +51,12 @@ __all__ = [
 
 
 def effective_strategy(spec: Mapping[str, Any], cluster_spec: Mapping[str, Any] | None) -> Strategy | None:
-    """The capacity provider strategy in effect for a task, service or scheduled target spec."""
+    """The capacity provider strategy in effect for a task, service or scheduled target spec.
+
+    None for StartTask (``containerInstance``): the caller chose the instance, and StartTask
+    takes no capacity provider strategy."""
+    if spec.get("containerInstance"):
+        return None
     own = spec.get("capacityProviderStrategy")
     if own:
         return strategy_from_spec(own)

@@ -134,3 +134,7 @@ def test_association_and_launch_type_of_a_provider() -> None:
 )
 def test_termination_protection_marks_the_pods(spec: dict[str, Any] | None, expected: dict[str, str]) -> None:
     assert termination_protection(spec) == expected
+
+
+def test_start_task_ignores_the_cluster_default_strategy() -> None:
+    assert effective_strategy({"containerInstance": "prod.worker-a1"}, CLUSTER) is None
