@@ -5,10 +5,14 @@ kubectl; a spot interruption."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -284,3 +288,51 @@ def test_a_spot_interruption_drains_the_node_and_stops_its_tasks_at_the_deadline
         assert other != node and pools.nodes[other] == pools.spot
     finally:
         kube.kubectl("annotate", "node", node, "ecs-operator.dev/spot-interruption-", check=False)
+
+
+SCRIPT = Path(sys.executable).parent / "kubectl-ecs"
+
+
+def plugin(kube: Kube, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [str(SCRIPT), f"--kubeconfig={kube.kubeconfig}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def test_kubectl_ecs_describes_providers_and_puts_a_clusters_providers(kube: Kube, pools: Pools) -> None:
+    described = plugin(kube, "describe-capacity-providers", "-o", "json")
+    assert described.returncode == 0, described.stderr
+    views = {v["name"]: v for v in json.loads(described.stdout)["capacityProviders"]}
+    assert {"FARGATE", "FARGATE_SPOT", pools.ondemand, pools.spot} <= views.keys()
+    assert views[pools.ondemand]["managedTerminationProtection"] == "ENABLED"
+    assert views[pools.spot]["managedTerminationProtection"] == "DISABLED"
+
+    put = plugin(
+        kube,
+        "put-cluster-capacity-providers",
+        "--cluster",
+        pools.cluster,
+        "--capacity-providers",
+        pools.ondemand,
+        "--default-capacity-provider-strategy",
+        f"capacityProvider={pools.ondemand},base=1,weight=1",
+    )
+    assert put.returncode == 0, put.stderr
+    spec = kube.get_json("ecscluster", pools.cluster)["spec"]
+    assert spec["capacityProviders"] == [pools.ondemand]
+    assert spec["defaultCapacityProviderStrategy"] == [
+        {"capacityProvider": pools.ondemand, "base": 1, "weight": 1}
+    ]
+
+    refused = plugin(
+        kube,
+        "put-cluster-capacity-providers",
+        "--cluster",
+        pools.cluster,
+        "--capacity-providers",
+        pools.ondemand,
+        "--default-capacity-provider-strategy",
+        f"capacityProvider={pools.spot},weight=1",
+    )
+    assert refused.returncode != 0
+    assert "cannot contain a capacity provider that is not associated with the cluster" in refused.stderr
+    assert kube.get_json("ecscluster", pools.cluster)["spec"]["capacityProviders"] == [pools.ondemand]
