@@ -265,7 +265,7 @@ class CapacityProviderStrategyItem(SpecModel):
         ge=0,
         le=1000,
         description="0-1000: the relative share of the tasks beyond the base. 0: never used beyond its "
-        "base; a strategy whose weights are all 0 cannot place anything.",
+        "base; a strategy of several providers whose weights are all 0 is refused.",
     )
 
 
@@ -279,7 +279,7 @@ def capacity_provider_strategy_field(description: str) -> Any:
         description=description,
         json_schema_extra=validations(
             rule("self.filter(i, i.base > 0).size() <= 1", ONLY_ONE_BASE),
-            rule("self.exists(i, i.weight > 0)", ALL_WEIGHTS_ZERO),
+            rule("size(self) == 1 || self.exists(i, i.weight > 0)", ALL_WEIGHTS_ZERO),
             rule(
                 "self.all(i, self.exists_one(j, j.capacityProvider == i.capacityProvider))",
                 "A capacity provider strategy names each capacity provider at most once.",

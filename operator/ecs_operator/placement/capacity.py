@@ -8,7 +8,8 @@ instances only (architecture.md §4 runs once per provider). ECS documents the r
 - a strategy holds 1–20 items ``{capacityProvider, base 0–100000, weight 0–1000}``;
 - only one item may set a ``base``; that many tasks go to its provider first;
 - the remaining tasks are divided by ``weight``; a weight of 0 means the provider gets no task
-  beyond its base, and a strategy whose weights are all 0 cannot place anything.
+  beyond its base, and a strategy of several providers whose weights are all 0 is refused (the
+  API reference says so of several; a strategy of one provider places every task there).
 
 The split is computed for a whole group (a service, a RunTask with a count): :func:`targets` says
 how many of ``total`` tasks each provider should hold; :func:`choose` picks the provider of one
@@ -97,7 +98,7 @@ def _problems(items: Sequence[StrategyItem]) -> list[str]:
         problems.append(f"weight is 0 to {MAX_WEIGHT}")
     if sum(1 for i in items if i.base > 0) > 1:
         problems.append(ONLY_ONE_BASE)
-    if items and all(i.weight == 0 for i in items):
+    if len(items) > 1 and all(i.weight == 0 for i in items):
         problems.append(ALL_WEIGHTS_ZERO)
     return problems
 
@@ -111,6 +112,8 @@ def targets(strategy: Strategy, total: int) -> dict[str, int]:
             out[item.provider] = min(item.base, rest)
             rest -= out[item.provider]
     weighted = [item for item in strategy.items if item.weight > 0]
+    if not weighted:  # a strategy of one provider, weight 0: every task goes there
+        weighted = [StrategyItem(strategy.items[0].provider, 0, 1)]
     whole = sum(item.weight for item in weighted)
     shares = [(item.provider, Fraction(rest * item.weight, whole)) for item in weighted]
     for provider, share in shares:

@@ -43,6 +43,8 @@ BASE1_1_3 = s(("ondemand", 1, 1), ("spot", 0, 3))
         ),
         pytest.param(s(("a", 0, 1), ("b", 0, 1), ("c", 0, 1)), 4, {"a": 2, "b": 1, "c": 1}, id="three-way"),
         pytest.param(s(("b", 0, 1), ("a", 3, 1)), 5, {"b": 1, "a": 4}, id="base-item-not-first"),
+        pytest.param(s(("only", 0, 0)), 3, {"only": 3}, id="one-provider-weight-0-takes-all"),
+        pytest.param(s(("only", 2, 0)), 3, {"only": 3}, id="one-provider-base-and-weight-0"),
     ],
 )
 def test_targets(strategy: Strategy, total: int, expected: dict[str, int]) -> None:
