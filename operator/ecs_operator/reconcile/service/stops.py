@@ -33,6 +33,10 @@ from .records import ServiceTask
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def _newest_first(tasks: Iterable[ServiceTask]) -> list[ServiceTask]:
+    return sorted(tasks, key=lambda t: (-(t.created_at or _EPOCH).timestamp(), t.name))
+
+
 class StopPicker:
     def __init__(
         self,
@@ -64,29 +68,41 @@ class StopPicker:
         """Up to ``count`` of ``candidates``, in the order chosen."""
         if count <= 0 or not candidates:
             return []
-        unplaced = sorted(
-            (t for t in candidates if t.uid not in self._where),
-            key=lambda t: (-(t.created_at or _EPOCH).timestamp(), t.name),
-        )
-        chosen = unplaced[:count]
+        if self._capacity is not None:
+            return self._pick_by_provider(list(candidates), count)
+        chosen = _newest_first(t for t in candidates if t.uid not in self._where)[:count]
         self.forget(chosen)
         placed = {t.uid: t for t in candidates if t.uid in self._where}
         rest = count - len(chosen)
         if rest > 0 and placed:
-            if self._capacity is None:
-                chosen.extend(self._choose(set(placed), rest, placed))
-            else:
-                for _ in range(rest):
-                    held = Counter(p for p in self._providers.values() if p)
-                    provider = shed(self._capacity, held)
-                    pool = {u for u, t in placed.items() if u in self._where}
-                    own = {u for u in pool if placed[u].capacity_provider == provider}
-                    one = self._choose(own or pool, 1, placed)
-                    if not one:
-                        break
-                    chosen.extend(one)
-                    self.forget(one)
+            chosen.extend(self._choose(set(placed), rest, placed))
         self.forget(chosen)
+        return chosen
+
+    def _pick_by_provider(self, candidates: list[ServiceTask], count: int) -> list[ServiceTask]:
+        """One task at a time from the provider furthest above its share (the base last); within
+        it, an unplaced task first (newest first), else by the scale-in strategies. The provider
+        comes first even for unplaced tasks, so a stale snapshot (a claim not seen yet) cannot
+        make the scale-in take from the wrong provider."""
+        capacity = self._capacity
+        assert capacity is not None
+        chosen: list[ServiceTask] = []
+        for _ in range(count):
+            left = [t for t in candidates if t not in chosen]
+            if not left:
+                break
+            provider = shed(capacity, Counter(p for p in self._providers.values() if p))
+            own = [t for t in left if t.capacity_provider == provider] or left
+            unplaced = _newest_first(t for t in own if t.uid not in self._where)
+            if unplaced:
+                one = unplaced[:1]
+            else:
+                placed = {t.uid: t for t in own}
+                one = self._choose(set(placed), 1, placed)
+            if not one:
+                break
+            chosen.extend(one)
+            self.forget(one)
         return chosen
 
     def _choose(self, pool: set[str], count: int, placed: dict[str, ServiceTask]) -> list[ServiceTask]:

@@ -463,3 +463,21 @@ def test_scale_in_keeps_the_capacity_provider_split(
     stopped = {s.name for s in plan.stops}
     assert Counter(t.capacity_provider for t in tasks if t.name not in stopped) == Counter(kept)
     assert plan.starts == ()
+
+
+def test_scale_in_keeps_the_split_when_the_snapshot_misses_claims() -> None:
+    """Claims not seen yet (a stale watch) make tasks look unplaced; the provider still comes first."""
+    svc = MakeService().desired(5).capacity(("od", 1, 1), ("spot", 0, 3)).deployment(OLD, "web:1").build()
+    places = [A1, A2, B1, C1]
+    tasks = [
+        MakeTask(f"{provider}-{i}").of(OLD, "web:1").on(places[i % 4]).provider(provider).healthy()
+        for provider, count in (("od", 3), ("spot", 6))
+        for i in range(count)
+    ]
+    built = [t.build() for t in tasks]
+    seen = [t for t in built if t.capacity_provider == "od"]  # the spot claims are not in the snapshot
+    plan = run(svc, built, "web:1", snapshot=cluster(seen))
+    stopped = {s.name for s in plan.stops}
+    assert Counter(t.capacity_provider for t in built if t.name not in stopped) == Counter(
+        {"od": 2, "spot": 3}
+    )
