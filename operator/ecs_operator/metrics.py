@@ -36,6 +36,9 @@ and never fails a handler (`counts_errors` re-raises the handler's own exception
 |                                  |           |                         | was rolled back                   |
 | orphan_claims_released_total     | counter   | cluster, reason         | claims the sweep released: task   |
 |                                  |           |                         | gone, stopped, placed elsewhere   |
+| capacity_provider_placements_total | counter | cluster,              | tasks whose placement was recorded|
+|                                  |           | capacity_provider       | on a capacity provider (by its    |
+|                                  |           |                         | strategy or the cluster's default)|
 | tasks                            | gauge     | cluster, last_status    | EcsTasks by status.lastStatus     |
 |                                  |           |                         | (NONE: not placed yet)            |
 | service_desired_tasks            | gauge     | SVC                     | status.desiredCount (DAEMON: one  |
@@ -155,6 +158,12 @@ CLAIM_REPLANS = Counter(
     "ecs_operator_claim_replans_total",
     "Commits given up; the scheduler plans again.",
     ["cluster", "reason"],
+    registry=REGISTRY,
+)
+CAPACITY_PROVIDER_PLACEMENTS = Counter(
+    "ecs_operator_capacity_provider_placements_total",
+    "Tasks whose placement was recorded on a capacity provider.",
+    ["cluster", "capacity_provider"],
     registry=REGISTRY,
 )
 PLACEMENT_RACES_LOST = Counter(
@@ -307,6 +316,12 @@ class ClaimWrite:
 
 
 @_safe
+@_safe
+def capacity_provider_placed(cluster: str, provider: str) -> None:
+    """A task's placement on `provider` was recorded (once per task, by the process that wrote it)."""
+    CAPACITY_PROVIDER_PLACEMENTS.labels(cluster, provider).inc()
+
+
 @_safe
 def placement_race_lost(cluster: str) -> None:
     """This process committed a claim but lost the task's compare-and-swap; it rolled back."""

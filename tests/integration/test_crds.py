@@ -28,6 +28,7 @@ def test_every_crd_is_established(crds: Kube) -> None:
         "get", "crd", "-l", "app.kubernetes.io/part-of=ecs-operator", "-o", "name"
     ).stdout.split()
     assert sorted(n.split("/")[1] for n in names) == [
+        "ecscapacityproviders.ecs-operator.dev",
         "ecsclusters.ecs-operator.dev",
         "ecscontainerinstances.ecs-operator.dev",
         "ecsservices.ecs-operator.dev",

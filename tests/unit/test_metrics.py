@@ -259,3 +259,19 @@ def test_serve_is_optional_and_a_taken_port_is_not_fatal() -> None:
 def test_run_serves_metrics_on_9090_by_default() -> None:
     assert build_parser().parse_args(["run"]).metrics_port == 9090
     assert build_parser().parse_args(["run", "--metrics-port", "0"]).metrics_port == 0
+
+
+def test_placements_are_counted_per_capacity_provider(cluster: str) -> None:
+    metrics.capacity_provider_placed(cluster, "spot")
+    metrics.capacity_provider_placed(cluster, "spot")
+    metrics.capacity_provider_placed(cluster, "ondemand")
+    assert (
+        value("ecs_operator_capacity_provider_placements_total", cluster=cluster, capacity_provider="spot")
+        == 2
+    )
+    assert (
+        value(
+            "ecs_operator_capacity_provider_placements_total", cluster=cluster, capacity_provider="ondemand"
+        )
+        == 1
+    )

@@ -71,9 +71,15 @@ FARGATE_NO_STRATEGY = "Placement strategies are not supported with FARGATE launc
 FARGATE_NO_CONSTRAINTS = "Placement constraints are not supported with FARGATE launch type."
 
 
-def fargate_rules(launch_type: str = "self.launchType") -> tuple[Rule, Rule]:
+FARGATE_TASK = (
+    "(has(self.launchType) && self.launchType == 'FARGATE') || (has(self.capacityProviderStrategy)"
+    " && self.capacityProviderStrategy.exists(i, i.capacityProvider in ['FARGATE', 'FARGATE_SPOT']))"
+)
+"""The task runs on Fargate: launchType FARGATE, or a strategy of the FARGATE/FARGATE_SPOT providers."""
+
+
+def fargate_rules(fargate: str = FARGATE_TASK) -> tuple[Rule, Rule]:
     """FARGATE takes neither placement strategies nor constraints (ecs-semantics §8.3)."""
-    fargate = f"{launch_type} == 'FARGATE'"
     return (
         absent_if(fargate, "placementStrategy", FARGATE_NO_STRATEGY, is_list=True),
         absent_if(fargate, "placementConstraints", FARGATE_NO_CONSTRAINTS, is_list=True),

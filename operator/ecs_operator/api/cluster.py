@@ -12,7 +12,15 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ecs_operator.api.common import DNS_SUBDOMAIN, LabelSelector, SelectorRequirement
+from ecs_operator.api.cel import rule, validations
+from ecs_operator.api.common import (
+    DNS_SUBDOMAIN,
+    CapacityProviderName,
+    CapacityProviderStrategyItem,
+    LabelSelector,
+    SelectorRequirement,
+    capacity_provider_strategy_field,
+)
 from ecs_operator.api.conditions import Condition, conditions_field
 from ecs_operator.api.meta import AGE, KindInfo, PrinterColumn, Resource, SpecModel, StatusModel
 
@@ -74,7 +82,25 @@ class NamespaceSelector(SpecModel):
     )
 
 
-class EcsClusterSpec(SpecModel):
+NOT_ASSOCIATED = (
+    "The specified capacity provider strategy cannot contain a capacity provider that is not associated "
+    "with the cluster. Associate the capacity provider with the cluster or specify a valid capacity "
+    "provider and try again."
+)
+MAX_CLUSTER_CAPACITY_PROVIDERS = 20
+
+
+class EcsClusterSpec(
+    SpecModel,
+    json_schema_extra=validations(
+        rule(
+            "!has(self.defaultCapacityProviderStrategy) || self.defaultCapacityProviderStrategy.all(i,"
+            " has(self.capacityProviders) && i.capacityProvider in self.capacityProviders)",
+            NOT_ASSOCIATED,
+            field_path=".defaultCapacityProviderStrategy",
+        ),
+    ),
+):
     """The desired state of an EcsCluster."""
 
     node_selector: LabelSelector | None = Field(
@@ -91,6 +117,19 @@ class EcsClusterSpec(SpecModel):
         "cluster (ECS guards RunTask and CreateService with IAM; this is that guard). Others are refused "
         "with AccessDeniedException and nothing is placed; tasks already placed keep running. Absent: "
         "every namespace.",
+    )
+    capacity_providers: list[CapacityProviderName] | None = Field(
+        default=None,
+        max_length=MAX_CLUSTER_CAPACITY_PROVIDERS,
+        description="Capacity providers associated with the cluster (PutClusterCapacityProviders): "
+        "EcsCapacityProvider names and the built-in FARGATE and FARGATE_SPOT. At most 20.",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+    default_capacity_provider_strategy: list[CapacityProviderStrategyItem] | None = (
+        capacity_provider_strategy_field(
+            "The strategy of tasks and services that name neither a launchType nor a "
+            "capacityProviderStrategy. Only providers in capacityProviders."
+        )
     )
 
 

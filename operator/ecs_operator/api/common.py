@@ -8,11 +8,11 @@ its shape and its admission rules (ecs-semantics §1.2, §1.4) are written exact
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
 
-from ecs_operator.api.cel import rule, validations
+from ecs_operator.api.cel import Rule, rule, validations
 from ecs_operator.api.meta import SpecModel
 
 MAX_STRATEGIES = 5
@@ -225,4 +225,79 @@ class Secret(SpecModel):
         max_length=507,
         pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[-._a-zA-Z0-9]+$",
         description="<secret-name>:<key> of a Secret in the task's namespace.",
+    )
+
+
+MAX_STRATEGY_ITEMS = 20
+CAPACITY_PROVIDER_NAME = (
+    r"^(FARGATE|FARGATE_SPOT|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$"
+)
+CapacityProviderName = Annotated[
+    str, StringConstraints(min_length=1, max_length=253, pattern=CAPACITY_PROVIDER_NAME)
+]
+"""An EcsCapacityProvider's name, or one of the built-in FARGATE and FARGATE_SPOT."""
+
+_FARGATE_PROVIDERS = "['FARGATE', 'FARGATE_SPOT']"
+ONLY_ONE_BASE = "Only one capacity provider in a capacity provider strategy can have a base defined."
+ALL_WEIGHTS_ZERO = (
+    "At least one of the capacity providers in a capacity provider strategy must have a weight "
+    "value greater than zero."
+)
+BOTH_LAUNCH_TYPE_AND_STRATEGY = (
+    "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again."
+)
+
+
+class CapacityProviderStrategyItem(SpecModel):
+    """One item of a capacity provider strategy (ECS CapacityProviderStrategyItem)."""
+
+    capacity_provider: CapacityProviderName = Field(
+        description="An EcsCapacityProvider associated with the cluster, or FARGATE / FARGATE_SPOT."
+    )
+    base: int = Field(
+        default=0,
+        ge=0,
+        le=100000,
+        description="0-100000: this many tasks go to this provider first. Only one item may set a base.",
+    )
+    weight: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="0-1000: the relative share of the tasks beyond the base. 0: never used beyond its "
+        "base; a strategy of several providers whose weights are all 0 is refused.",
+    )
+
+
+def capacity_provider_strategy_field(description: str) -> Any:
+    """`capacityProviderStrategy`: 1-20 distinct items, at most one base, some weight above 0,
+    Fargate providers not mixed with instance providers (ECS's rules, checked at admission)."""
+    return Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_STRATEGY_ITEMS,
+        description=description,
+        json_schema_extra=validations(
+            rule("self.filter(i, i.base > 0).size() <= 1", ONLY_ONE_BASE),
+            rule("size(self) == 1 || self.exists(i, i.weight > 0)", ALL_WEIGHTS_ZERO),
+            rule(
+                "self.all(i, self.exists_one(j, j.capacityProvider == i.capacityProvider))",
+                "A capacity provider strategy names each capacity provider at most once.",
+            ),
+            rule(
+                f"self.all(i, i.capacityProvider in {_FARGATE_PROVIDERS})"
+                f" || self.all(i, !(i.capacityProvider in {_FARGATE_PROVIDERS}))",
+                "A capacity provider strategy cannot contain a mix of capacity providers using Auto "
+                "Scaling groups and Fargate providers. Specify one or the other and try again.",
+            ),
+        ),
+    )
+
+
+def launch_type_or_strategy_rule() -> Rule:
+    """launchType and capacityProviderStrategy exclude each other (RunTask, CreateService)."""
+    return rule(
+        "!has(self.launchType) || !has(self.capacityProviderStrategy)",
+        BOTH_LAUNCH_TYPE_AND_STRATEGY,
+        field_path=".capacityProviderStrategy",
     )

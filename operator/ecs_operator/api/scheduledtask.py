@@ -18,12 +18,15 @@ from ecs_operator.api.cel import fargate_rules, rule, validations
 from ecs_operator.api.common import (
     MAX_CONSTRAINTS,
     MAX_STRATEGIES,
+    CapacityProviderStrategyItem,
     K8sName,
     LaunchType,
     PlacementConstraint,
     PlacementStrategy,
     TaskDefinitionRef,
     TaskGroup,
+    capacity_provider_strategy_field,
+    launch_type_or_strategy_rule,
 )
 from ecs_operator.api.conditions import Condition, conditions_field
 from ecs_operator.api.meta import AGE, KindInfo, PrinterColumn, Resource, SpecModel, StatusModel
@@ -78,7 +81,9 @@ class RetryPolicy(SpecModel):
     )
 
 
-class ScheduledTaskTarget(SpecModel, json_schema_extra=validations(*fargate_rules())):
+class ScheduledTaskTarget(
+    SpecModel, json_schema_extra=validations(*fargate_rules(), launch_type_or_strategy_rule())
+):
     """The RunTask call made at each invocation (Scheduler EcsParameters)."""
 
     task_definition: TaskDefinitionRef = Field(
@@ -87,7 +92,14 @@ class ScheduledTaskTarget(SpecModel, json_schema_extra=validations(*fargate_rule
     task_count: int = Field(
         default=1, ge=1, le=10, description="Tasks started per invocation: 1-10, default 1."
     )
-    launch_type: LaunchType = Field(default=LaunchType.EC2, description="EC2 (default) or FARGATE.")
+    launch_type: LaunchType | None = Field(
+        default=None,
+        description="EC2 or FARGATE. Excludes capacityProviderStrategy; with neither, the cluster's "
+        "defaultCapacityProviderStrategy applies, and without one EC2.",
+    )
+    capacity_provider_strategy: list[CapacityProviderStrategyItem] | None = capacity_provider_strategy_field(
+        "Capacity providers for the tasks of each invocation (as RunTask). Excludes launchType."
+    )
     group: TaskGroup | None = Field(
         default=None, description="Task group of the tasks; default family:<family>. At most 255 characters."
     )

@@ -13,15 +13,18 @@ from typing import Any
 
 from pydantic import Field
 
-from ecs_operator.api.cel import absent_if, fargate_rules, immutable, rule, validations
+from ecs_operator.api.cel import absent_if, fargate_rules, immutable, rule, unchanged, validations
 from ecs_operator.api.common import (
     MAX_CONSTRAINTS,
     MAX_STRATEGIES,
+    CapacityProviderStrategyItem,
     K8sName,
     LaunchType,
     PlacementConstraint,
     PlacementStrategy,
     TaskDefinitionRef,
+    capacity_provider_strategy_field,
+    launch_type_or_strategy_rule,
 )
 from ecs_operator.api.conditions import Condition, conditions_field
 from ecs_operator.api.containers import ContainerName
@@ -124,7 +127,7 @@ class EcsServiceSpec(
             is_list=True,
         ),
         rule(
-            f"!({_DAEMON}) || self.launchType != 'FARGATE'",
+            f"!({_DAEMON}) || !has(self.launchType) || self.launchType != 'FARGATE'",
             "The daemon scheduling strategy is not supported with FARGATE launch type.",
             field_path=".schedulingStrategy",
         ),
@@ -136,6 +139,15 @@ class EcsServiceSpec(
             "configuration. Change the maximumPercent value to 100, and try again",
             field_path=".deploymentConfiguration.maximumPercent",
         ),
+        absent_if(
+            _DAEMON,
+            "capacityProviderStrategy",
+            "The daemon scheduling strategy does not support a capacity provider strategy.",
+        ),
+        launch_type_or_strategy_rule(),
+        # Absent (the cluster's default strategy, else EC2) or given, it stays as created: ECS's
+        # UpdateService takes no launch type.
+        unchanged("launchType"),
         *fargate_rules(),
     ),
 ):
@@ -155,10 +167,14 @@ class EcsServiceSpec(
         le=2147483647,
         description="Tasks to keep running. Required for REPLICA; not allowed for DAEMON.",
     )
-    launch_type: LaunchType = Field(
-        default=LaunchType.EC2,
-        description="EC2 (default) or FARGATE. Immutable.",
-        json_schema_extra=validations(immutable("launchType")),
+    launch_type: LaunchType | None = Field(
+        default=None,
+        description="EC2 or FARGATE. Excludes capacityProviderStrategy; with neither, the cluster's "
+        "defaultCapacityProviderStrategy applies, and without one EC2. Immutable.",
+    )
+    capacity_provider_strategy: list[CapacityProviderStrategyItem] | None = capacity_provider_strategy_field(
+        "Capacity providers for the service's tasks: base first, the rest by weight; the split is kept as "
+        "the service scales out and in. Excludes launchType. Not with DAEMON."
     )
     scheduling_strategy: SchedulingStrategy = Field(
         default=SchedulingStrategy.REPLICA,

@@ -14,10 +14,11 @@ from typing import Any
 
 from pydantic import Field
 
-from ecs_operator.api.cel import absent_if, fargate_rules, rule, unchanged, validations
+from ecs_operator.api.cel import FARGATE_TASK, absent_if, fargate_rules, rule, unchanged, validations
 from ecs_operator.api.common import (
     MAX_CONSTRAINTS,
     MAX_STRATEGIES,
+    CapacityProviderStrategyItem,
     K8sName,
     LaunchType,
     PlacementConstraint,
@@ -25,6 +26,8 @@ from ecs_operator.api.common import (
     StartedBy,
     TaskDefinitionRef,
     TaskGroup,
+    capacity_provider_strategy_field,
+    launch_type_or_strategy_rule,
 )
 from ecs_operator.api.conditions import Condition, conditions_field
 from ecs_operator.api.meta import AGE, KindInfo, PrinterColumn, Resource, SpecModel, StatusModel
@@ -100,6 +103,7 @@ _IMMUTABLE = (
     "cluster",
     "taskDefinition",
     "launchType",
+    "capacityProviderStrategy",
     "group",
     "startedBy",
     "containerInstance",
@@ -112,8 +116,14 @@ class EcsTaskSpec(
     SpecModel,
     json_schema_extra=validations(
         *fargate_rules(),
+        launch_type_or_strategy_rule(),
         absent_if(
-            "self.launchType == 'FARGATE'",
+            "has(self.capacityProviderStrategy)",
+            "containerInstance",
+            "StartTask (containerInstance) does not take a capacity provider strategy.",
+        ),
+        absent_if(
+            FARGATE_TASK,
             "containerInstance",
             "StartTask (containerInstance) is not supported with FARGATE launch type.",
         ),
@@ -127,8 +137,15 @@ class EcsTaskSpec(
         description="family:revision, or family for its latest ACTIVE revision (resolved once, at "
         "launch, into status.taskDefinition). Immutable."
     )
-    launch_type: LaunchType = Field(
-        default=LaunchType.EC2, description="EC2 (default) or FARGATE. Immutable."
+    launch_type: LaunchType | None = Field(
+        default=None,
+        description="EC2 or FARGATE. Excludes capacityProviderStrategy; with neither, the cluster's "
+        "defaultCapacityProviderStrategy applies, and without one EC2. Immutable.",
+    )
+    capacity_provider_strategy: list[CapacityProviderStrategyItem] | None = capacity_provider_strategy_field(
+        "Capacity providers to run on (RunTask capacityProviderStrategy): base first, the rest by weight; "
+        "strategies and constraints apply within the chosen provider's instances. Excludes launchType. "
+        "Immutable."
     )
     group: TaskGroup | None = Field(
         default=None,
@@ -239,6 +256,9 @@ class EcsTaskStatus(StatusModel):
     task_definition: str | None = Field(default=None, description="The resolved family:revision.")
     group: str | None = Field(default=None, description="The resolved task group.")
     container_instance: str | None = Field(default=None, description="The EcsContainerInstance it runs on.")
+    capacity_provider_name: str | None = Field(
+        default=None, description="The capacity provider the task was placed on (with a strategy)."
+    )
     pod_name: str | None = Field(default=None, description="The task's pod.")
     availability_zone: str | None = Field(default=None, description="The zone of its instance.")
     platform_revision: str | None = Field(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from ecs_operator.cli import capacity as ccapacity
 from ecs_operator.cli import explain as cexplain
 from ecs_operator.cli import instances as cinst
 from ecs_operator.cli import protection as cprotection
@@ -420,4 +421,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Context], int]] = {
     "update-service": cservices.update_service,
     "update-task-protection": cprotection.update_task_protection,
     "get-task-protection": cprotection.get_task_protection,
+    "describe-capacity-providers": ccapacity.describe_capacity_providers,
+    "put-cluster-capacity-providers": ccapacity.put_cluster_capacity_providers,
 }

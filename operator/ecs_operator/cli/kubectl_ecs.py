@@ -151,6 +151,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", help="the EcsCluster (checked when given)")
     p.add_argument("--services", nargs="+", required=True, metavar="SERVICE")
 
+    p = verb("describe-capacity-providers", "describe capacity providers (default: all, built-ins first)")
+    p.add_argument("--capacity-providers", nargs="*", default=[], metavar="NAME")
+
+    p = verb(
+        "put-cluster-capacity-providers",
+        "set a cluster's capacity providers and default strategy (PutClusterCapacityProviders)",
+    )
+    p.add_argument("--cluster", required=True, help="the EcsCluster")
+    p.add_argument("--capacity-providers", nargs="*", required=True, default=[], metavar="NAME")
+    p.add_argument(
+        "--default-capacity-provider-strategy",
+        nargs="*",
+        required=True,
+        default=[],
+        metavar="capacityProvider=P,base=B,weight=W",
+    )
+
     p = verb("update-service", "change desired count or task definition, or force a new deployment")
     p.add_argument("--cluster", help="the EcsCluster (checked when given)")
     p.add_argument("--service", required=True)

@@ -25,7 +25,7 @@ def service_view(service: Obj, events: int = 10) -> dict[str, Any]:
     """A DescribeServices-shaped view of one EcsService."""
     meta, spec, status = service["metadata"], service.get("spec") or {}, service.get("status") or {}
     deployments = status.get("deployments") or []
-    return {
+    view = {
         "serviceName": meta["name"],
         "serviceArn": f"{meta['namespace']}/{meta['name']}",
         "clusterArn": spec.get("cluster"),
@@ -42,6 +42,10 @@ def service_view(service: Obj, events: int = 10) -> dict[str, Any]:
         "deployments": deployments,
         "events": (status.get("events") or [])[:events],
     }
+    if spec.get("capacityProviderStrategy"):  # ECS shows one or the other
+        del view["launchType"]
+        view["capacityProviderStrategy"] = spec["capacityProviderStrategy"]
+    return view
 
 
 def _row(view: dict[str, Any]) -> list[Any]:

@@ -151,7 +151,9 @@ def task_view(task: Mapping[str, Any]) -> dict[str, Any]:
         "containerInstanceArn": status.get("containerInstance") or spec.get("containerInstance"),
         "lastStatus": status.get("lastStatus") or "PROVISIONING",
         "desiredStatus": desired_status(task),
-        "launchType": spec.get("launchType") or "EC2",
+        "launchType": spec.get("launchType")
+        or ("FARGATE" if status.get("capacityProviderName") in ("FARGATE", "FARGATE_SPOT") else "EC2"),
+        "capacityProviderName": status.get("capacityProviderName"),
         "group": status.get("group") or spec.get("group"),
         "startedBy": spec.get("startedBy"),
         "availabilityZone": status.get("availabilityZone"),

@@ -27,13 +27,12 @@ from ecs_operator.handlers.tasks import write_status
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import NotFound
 from ecs_operator.kube.objects import TASKS
-from ecs_operator.reconcile.instances import RETIREMENT_ANNOTATION
+from ecs_operator.reconcile.instances import RETIREMENT_ANNOTATION, SPOT_INTERRUPTION_ANNOTATION
 from ecs_operator.reconcile.retirement import (
-    MAINTENANCE_REASON,
-    STOP_CODE,
     Notice,
     Platform,
     RetirementPlan,
+    Stop,
     TaskView,
     format_date,
     parse_date,
@@ -67,7 +66,10 @@ def retirement_tasks(
             "name": name,
             "namespace": namespace,
             "uid": meta.uid,
-            "launch_type": str(spec.get("launchType") or "EC2"),
+            "launch_type": str(
+                spec.get("launchType")
+                or ("FARGATE" if status.get("capacityProviderName") in ("FARGATE", "FARGATE_SPOT") else "EC2")
+            ),
             "node": str(instance)[len(cluster) + 1 :] if str(instance).startswith(f"{cluster}.") else None,
             "launched": bool(status.get("podName")),
             "platform_revision": status.get("platformRevision"),
@@ -78,20 +80,21 @@ def retirement_tasks(
     }
 
 
-def node_dates(nodes: kopf.Index[str, dict[str, Any]]) -> dict[str, datetime]:
-    """Retiring nodes and their dates; a malformed date is logged once and ignored."""
+def node_dates(
+    nodes: kopf.Index[str, dict[str, Any]], annotation: str = RETIREMENT_ANNOTATION
+) -> dict[str, datetime]:
+    """Nodes carrying `annotation` (a retirement date, or a spot interruption deadline) and its
+    time; a malformed time is logged once and ignored."""
     out: dict[str, datetime] = {}
     for name, store in nodes.items():
         for node in store:
-            text = ((node.get("metadata") or {}).get("annotations") or {}).get(RETIREMENT_ANNOTATION)
+            text = ((node.get("metadata") or {}).get("annotations") or {}).get(annotation)
             date = parse_date(text)
             if date is not None:
                 out[name] = date
             elif text and (name, text) not in _malformed:
                 _malformed.add((name, text))
-                log.warning(
-                    "node %s: %s=%r is not an RFC 3339 time; ignored", name, RETIREMENT_ANNOTATION, text
-                )
+                log.warning("node %s: %s=%r is not an RFC 3339 time; ignored", name, annotation, text)
     return out
 
 
@@ -115,6 +118,16 @@ def _annotate(task: TaskView, value: str | None) -> None:
 def _notice(notice: Notice) -> None:
     task, date = notice.task, format_date(notice.date)
     _annotate(task, date)
+    if notice.spot:
+        then = "It is stopped then." if task.service is None else f"Service {task.service} replaces it."
+        kopf.event(
+            _task_ref(task),
+            type="Warning",
+            reason="SpotInterruption",
+            message=f"Task {task.name} receives a spot interruption notice: {notice.cause}; "
+            f"it is stopped at {date}. {then}",
+        )
+        return
     if task.service is None:
         then = "Standalone tasks are stopped on that date and not replaced: run a new task to replace it."
     else:
@@ -128,7 +141,8 @@ def _notice(notice: Notice) -> None:
     )
 
 
-def _stop(task: TaskView, cause: str) -> None:
+def _stop(stop: Stop) -> None:
+    task, cause = stop.task, stop.cause
     try:
         current = objects.get(TASKS, task.name, task.namespace)
     except NotFound:
@@ -136,13 +150,14 @@ def _stop(task: TaskView, cause: str) -> None:
     if current["metadata"].get("uid") != task.uid:
         return
     write_status(
-        current, {"desiredStatus": "STOPPED", "stopCode": STOP_CODE, "stoppedReason": MAINTENANCE_REASON}
+        current, {"desiredStatus": "STOPPED", "stopCode": stop.stop_code, "stoppedReason": stop.reason}
     )
+    what = "interrupted" if stop.spot else "stopped for retirement"
     kopf.event(
         _task_ref(task),
         type="Warning",
-        reason="TaskRetired",
-        message=f"Task {task.name} stopped for retirement ({cause}): {MAINTENANCE_REASON}.",
+        reason="SpotInterruption" if stop.spot else "TaskRetired",
+        message=f"Task {task.name} {what} ({cause}): {stop.reason}",
     )
 
 
@@ -155,9 +170,11 @@ def apply(plan: RetirementPlan) -> None:
             _task_ref(task), type="Normal", reason="TaskRetirementCancelled", message="No longer retiring."
         )
     for stop in plan.stops:
-        _stop(stop.task, stop.cause)
+        _stop(stop)
     # ECS sends one notice per service: one event on each service with newly noticed tasks.
-    services = Counter((n.task.namespace, n.task.service) for n in plan.notices if n.first and n.task.service)
+    services = Counter(
+        (n.task.namespace, n.task.service) for n in plan.notices if n.first and n.task.service and not n.spot
+    )
     for (namespace, service), count in services.items():
         with contextlib.suppress(NotFound):
             body = objects.get(objects.SERVICES, str(service), namespace)
@@ -179,4 +196,6 @@ def retirement_pass(name: str, spec: kopf.Spec, **kwargs: Any) -> None:
         return
     fargate = spec.get("fargate") or {}
     platform = Platform(fargate.get("platformRevision"), int(fargate.get("taskRetirementWaitPeriodDays", 7)))
-    apply(plan_retirement(tasks, node_dates(kwargs["node_index"]), platform, now()))
+    nodes = kwargs["node_index"]
+    spot = node_dates(nodes, SPOT_INTERRUPTION_ANNOTATION)
+    apply(plan_retirement(tasks, node_dates(nodes), platform, now(), spot))

@@ -486,11 +486,18 @@ def task_body(obj: Obj, parsed: Parsed, occurrence: datetime, index: int, attemp
     spec: Obj = {
         "cluster": obj["spec"]["cluster"],
         "taskDefinition": target["taskDefinition"],
-        "launchType": target.get("launchType") or "EC2",
         "group": target.get("group") or f"family:{family}",
         "startedBy": rs.started_by(meta["name"]),
     }
-    for field in ("placementStrategy", "placementConstraints", "overrides"):
+    # Neither launchType nor capacityProviderStrategy: the cluster's default strategy, else EC2
+    # (decided when the task is placed, as RunTask does).
+    for field in (
+        "launchType",
+        "capacityProviderStrategy",
+        "placementStrategy",
+        "placementConstraints",
+        "overrides",
+    ):
         if target.get(field):
             spec[field] = target[field]
     return {

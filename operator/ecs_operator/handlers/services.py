@@ -36,7 +36,9 @@ from ecs_operator.kube.errors import AlreadyExists, Conflict, NotFound
 from ecs_operator.kube.objects import INSTANCES, SERVICES, TASK_DEFINITIONS, TASKS, Obj
 from ecs_operator.lifecycle.deregistration import DELAY_ANNOTATION, delay_of
 from ecs_operator.placement import TaskKind, snapshot_from_objects
+from ecs_operator.placement.capacity import Strategy, choose
 from ecs_operator.reconcile import load_balancers as lb
+from ecs_operator.reconcile.capacity import counts_of, effective_strategy, launch_type_of
 from ecs_operator.reconcile.conditions import set_condition
 from ecs_operator.reconcile.instances import RETIREMENT_ANNOTATION
 from ecs_operator.reconcile.launch import effective_task, task_request
@@ -76,11 +78,35 @@ def _resolve(service: Obj) -> tuple[Any, Any]:
         name=f"{meta['namespace']}/{meta['name']}",
         uid="",
         group=f"service:{meta['name']}",
-        launch_type=str(spec.get("launchType") or "EC2"),
+        launch_type=launch_type_of(spec, _strategy(service)),
         spec=spec,
         kind=TaskKind.SERVICE,
     )
     return effective, request
+
+
+def _strategy(service: Obj) -> Strategy | None:
+    """The service's capacity provider strategy (its own, or its cluster's default)."""
+    spec = service["spec"]
+    if spec.get("schedulingStrategy") == "DAEMON":
+        return None
+    return effective_strategy(spec, tl.cluster_spec_of(str(spec["cluster"])))
+
+
+def _providers(service: Obj, count: int) -> list[str | None]:
+    """The provider of each of `count` new tasks: the split of the strategy (base first, then
+    weight) kept over the providers the service's live tasks already hold."""
+    strategy = _strategy(service) if count else None
+    if strategy is None:
+        return [None] * count
+    meta = service["metadata"]
+    held = counts_of(_tasks_of(meta["namespace"], meta["name"]))
+    out: list[str | None] = []
+    for _ in range(count):
+        provider = choose(strategy, held)
+        held[provider] = held.get(provider, 0) + 1
+        out.append(provider)
+    return out
 
 
 def _has_health_check(effective: Any) -> bool:
@@ -145,15 +171,18 @@ def plan(service: Obj, instances: list[Obj], now: datetime) -> tuple[ServicePlan
     return result, effective
 
 
-def _start(service: Obj, start: Any) -> None:
+def _start(service: Obj, start: Any, provider: str | None = None) -> None:
     meta, spec = service["metadata"], service["spec"]
     task_spec: dict[str, Any] = {
         "cluster": spec["cluster"],
         "taskDefinition": start.task_definition,
-        "launchType": spec.get("launchType") or "EC2",
         "group": start.group,
         "startedBy": start.deployment_id,
     }
+    if provider is not None:  # the service's split decided the provider: the task names only it
+        task_spec["capacityProviderStrategy"] = [{"capacityProvider": provider, "base": 0, "weight": 1}]
+    else:
+        task_spec["launchType"] = spec.get("launchType") or "EC2"
     if spec.get("placementStrategy") and not start.instance:
         task_spec["placementStrategy"] = spec["placementStrategy"]
     if spec.get("placementConstraints") and not start.instance:
@@ -216,8 +245,8 @@ def _deregister(service: Obj, stops: Any) -> None:
 
 def apply(service: Obj, result: ServicePlan) -> Obj | None:
     meta = service["metadata"]
-    for start in result.starts:
-        _start(service, start)
+    for start, provider in zip(result.starts, _providers(service, len(result.starts)), strict=True):
+        _start(service, start, provider)
     _deregister(service, result.stops)
     for stop in result.stops:
         _stop(meta["namespace"], stop)

@@ -8,6 +8,11 @@ someone else recorded; the loser releases its claim), and only then create the p
 idempotent, so a crash between two steps is repaired by the next event: a committed claim is found
 again by the task's uid and adopted, and the pod's name is derived from that uid.
 
+A task with a capacity provider strategy (its own, or the cluster's default when it names no
+launch type) first gets its provider (`reconcile.capacity`: base first, then weight; a service's
+tasks arrive with the one provider the service assigned); placement then sees only that provider's
+instances, and the provider is recorded as `status.capacityProviderName`.
+
 A FARGATE task is checked against Fargate's rules before placement (`reconcile.launch.task_request`
 raises `FargateIncompatible` with ECS's message), and lands only on Fargate instances; before its
 pod, the cluster's platform revision is recorded in its status and its NetworkPolicy is created.
@@ -16,6 +21,7 @@ pod, the cluster's platform revision is recorded in its status and its NetworkPo
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -23,10 +29,10 @@ from typing import Any
 
 from ecs_operator.handlers import daemons, snapshots
 from ecs_operator.handlers.instances import cluster_spec
-from ecs_operator.kube import claims, networkpolicies, objects, pods
+from ecs_operator.kube import claims, networkpolicies, nodes, objects, pods
 from ecs_operator.kube import taskdefs as ktaskdefs
 from ecs_operator.kube.errors import Conflict, NotFound
-from ecs_operator.kube.objects import CLUSTERS, INSTANCES, TASK_DEFINITIONS, TASKS, Obj
+from ecs_operator.kube.objects import CAPACITY_PROVIDERS, CLUSTERS, INSTANCES, TASK_DEFINITIONS, TASKS, Obj
 from ecs_operator.lifecycle import ContainerSpec, HealthCheckTiming
 from ecs_operator.lifecycle.observation import parse_time
 from ecs_operator.placement import (
@@ -38,6 +44,16 @@ from ecs_operator.placement import (
     check,
     place,
     snapshot_from_objects,
+)
+from ecs_operator.placement.capacity import BUILT_IN, StrategyError, choose
+from ecs_operator.reconcile.capacity import (
+    NOT_ASSOCIATED,
+    associated,
+    effective_strategy,
+    launch_type_of,
+    provider_launch_type,
+    serves,
+    termination_protection,
 )
 from ecs_operator.reconcile.isolation import FargateSettings, network_policy
 from ecs_operator.reconcile.launch import EffectiveTask, effective_task, task_request
@@ -80,6 +96,20 @@ class Launched:
     claim: dict[str, Any]
     task: EffectiveTask
     others: tuple[str, ...] = ()
+    capacity_provider: str | None = None
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """The capacity a task is placed on: its launch type and, with a strategy, its provider."""
+
+    launch_type: str
+    provider: str | None = None
+    keep: Callable[[Obj], bool] = lambda _: True
+
+    def of(self, instances: list[Obj]) -> list[Obj]:
+        """The instances of the provider (all of them without a strategy)."""
+        return [i for i in instances if self.keep(i)]
 
 
 def now() -> datetime:
@@ -166,7 +196,55 @@ def group_of(task: Obj, effective: EffectiveTask) -> str:
     return str(task["spec"].get("group") or f"family:{effective.family}")
 
 
-def _request(task: Obj, effective: EffectiveTask) -> TaskRequest:
+def cluster_spec_of(cluster: str) -> dict[str, Any]:
+    spec = cluster_spec(cluster)
+    if spec is None:
+        try:
+            spec = objects.get(CLUSTERS, cluster).get("spec") or {}
+        except NotFound:
+            spec = {}
+    return spec
+
+
+def capacity(task: Obj) -> Capacity:
+    """The task's launch type and, under a capacity provider strategy, its provider and instances.
+
+    A standalone task goes to the provider ECS would give the first task of a RunTask (the base
+    provider, else the largest weight); a service's tasks carry the provider the service chose.
+    """
+    spec = task["spec"]
+    cluster = cluster_spec_of(str(spec["cluster"]))
+    try:
+        strategy = effective_strategy(spec, cluster)
+    except StrategyError as exc:
+        raise LaunchFailed(f"TaskFailedToStart: {exc}", [{"reason": "INVALID", "detail": str(exc)}]) from exc
+    if strategy is None:
+        return Capacity(launch_type_of(spec, None))
+    provider = choose(strategy, {})
+    if not associated(provider, cluster):
+        raise LaunchFailed(
+            f"TaskFailedToStart: {NOT_ASSOCIATED}",
+            [{"arn": provider, "reason": "INVALID", "detail": NOT_ASSOCIATED}],
+        )
+    selector: dict[str, Any] | None = None
+    if provider not in BUILT_IN:
+        try:
+            selector = objects.get(CAPACITY_PROVIDERS, provider).get("spec", {}).get("nodeSelector") or {}
+        except NotFound:
+            detail = f"The capacity provider {provider} does not exist."
+            raise LaunchFailed(
+                "TaskFailedToStart: MISSING", [{"arn": provider, "reason": "MISSING", "detail": detail}]
+            ) from None
+    labels = nodes.labels_by_name()
+
+    def keep(inst: Obj) -> bool:
+        kind = str((inst.get("status") or {}).get("launchType") or "EC2")
+        return serves(provider, selector, kind, labels.get(str(inst["spec"].get("nodeName")), {}))
+
+    return Capacity(provider_launch_type(provider), provider, keep)
+
+
+def _request(task: Obj, effective: EffectiveTask, launch_type: str | None = None) -> TaskRequest:
     meta, spec = task["metadata"], task["spec"]
     group = group_of(task, effective)
     # A service's tasks get the service defaults (spread across zones) when they carry no strategy.
@@ -177,7 +255,7 @@ def _request(task: Obj, effective: EffectiveTask) -> TaskRequest:
             name=f"{meta['namespace']}/{meta['name']}",
             uid=meta["uid"],
             group=group,
-            launch_type=str(spec.get("launchType") or "EC2"),
+            launch_type=launch_type or str(spec.get("launchType") or "EC2"),
             spec=spec,
             kind=kind,
         )
@@ -216,7 +294,8 @@ def launch(task: Obj, cluster_instances: list[Obj]) -> Launched:
     (`snapshots`), so a burst of tasks spreads as one RunTask with a count would.
     """
     effective = resolve_task(task)
-    request = _request(task, effective)
+    chosen = capacity(task)
+    request = _request(task, effective, chosen.launch_type)
     cluster = str(task["spec"]["cluster"])
     if not _complete(snapshots.merged(cluster_instances, cluster)):
         # The watch has not caught up (a cluster or instance just registered), or the cluster has
@@ -225,7 +304,8 @@ def launch(task: Obj, cluster_instances: list[Obj]) -> Launched:
             INSTANCES, label_selector=f"ecs-operator.dev/cluster={cluster}"
         )
     with snapshots.placement_lock(cluster):
-        return _launch(task, effective, request, snapshots.merged(cluster_instances, cluster))
+        launched = _launch(task, effective, request, snapshots.merged(cluster_instances, cluster), chosen)
+    return replace(launched, capacity_provider=chosen.provider)
 
 
 def _complete(instances: list[Obj]) -> bool:
@@ -233,7 +313,9 @@ def _complete(instances: list[Obj]) -> bool:
     return bool(instances) and all((i.get("status") or {}).get("registeredResources") for i in instances)
 
 
-def _launch(task: Obj, effective: EffectiveTask, request: TaskRequest, instances: list[Obj]) -> Launched:
+def _launch(
+    task: Obj, effective: EffectiveTask, request: TaskRequest, instances: list[Obj], cap: Capacity
+) -> Launched:
     meta, spec = task["metadata"], task["spec"]
     held = claims_of(instances, meta["uid"])
     if held:  # a crash (or a peer) committed a claim and did not record it: adopt the first
@@ -243,7 +325,8 @@ def _launch(task: Obj, effective: EffectiveTask, request: TaskRequest, instances
     rng = random.Random(meta["uid"])  # deterministic per task: replicas and retries agree
     target = spec.get("containerInstance")
     for _ in range(PLAN_ROUNDS):
-        snapshot = snapshot_from_objects(instances, cluster=spec["cluster"])
+        # Strategies and constraints apply within the provider's instances only.
+        snapshot = snapshot_from_objects(cap.of(instances), cluster=spec["cluster"])
         snapshot = daemons.reserve(snapshot, str(spec["cluster"]), request.group)
         name, chosen = _choose(snapshot, request, target, rng)
         current = next(i for i in instances if i["metadata"]["name"] == name)
@@ -284,7 +367,7 @@ def recommit(task: Obj, inst: Obj) -> Launched:
     `LaunchFailed` when it no longer fits there: the task cannot start uncounted.
     """
     effective = placed_task(task)
-    request = _request(task, effective)
+    request = _request(task, effective, (inst.get("status") or {}).get("launchType"))
     snapshot = snapshot_from_objects([inst], cluster=task["spec"]["cluster"])
     _, chosen = _choose(snapshot, request, inst["metadata"]["name"], random.Random(task["metadata"]["uid"]))
     try:
@@ -345,7 +428,7 @@ def create_pod(task: Obj, effective: EffectiveTask, instance: Obj, claim: dict[s
     """The task's pod; for a FARGATE task its platform revision and NetworkPolicy come first."""
     meta, spec = task["metadata"], task["spec"]
     fargate = None
-    if spec.get("launchType") == "FARGATE":
+    if (instance.get("status") or {}).get("launchType") == "FARGATE":  # launchType or a FARGATE provider
         fargate = fargate_settings(str(spec["cluster"]))
         recorded = (task.get("status") or {}).get("platformRevision")
         if recorded:  # the pod of a task launched earlier: the revision it was launched on
@@ -374,7 +457,20 @@ def create_pod(task: Obj, effective: EffectiveTask, instance: Obj, claim: dict[s
         extra_labels={k: v for k, v in (meta.get("labels") or {}).items() if k == "ecs-operator.dev/service"},
         fargate=fargate,
     )
+    body["metadata"]["annotations"].update(
+        _protection((task.get("status") or {}).get("capacityProviderName"))
+    )
     return pods.create(meta["namespace"], body)
+
+
+def _protection(provider: str | None) -> dict[str, str]:
+    """Managed termination protection of the task's provider, as pod annotations."""
+    if not provider or provider in BUILT_IN:
+        return {}
+    try:
+        return termination_protection(objects.get(CAPACITY_PROVIDERS, provider).get("spec"))
+    except NotFound:
+        return {}
 
 
 def expected_pod_name(task: Obj) -> str:

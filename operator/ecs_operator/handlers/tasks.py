@@ -176,6 +176,8 @@ def place_and_start(task: Obj, instances: list[Obj]) -> None:
     }
     if zone:
         fields["availabilityZone"] = zone
+    if launched.capacity_provider:
+        fields["capacityProviderName"] = launched.capacity_provider
     try:
         updated = tl.record_placement(task, fields)
     except tl.PlacedElsewhere as lost:
@@ -184,6 +186,8 @@ def place_and_start(task: Obj, instances: list[Obj]) -> None:
         metrics.placement_race_lost(str(task["spec"].get("cluster", "")))
         return
     crashpoint("after-placement")
+    if launched.capacity_provider:
+        metrics.capacity_provider_placed(str(task["spec"].get("cluster", "")), launched.capacity_provider)
     for other in launched.others:  # claims of earlier attempts that lost (crash, race)
         _release(other, meta["uid"])
     pod = tl.create_pod(updated, launched.task, inst, launched.claim)

@@ -36,6 +36,7 @@ TASK_DEFINITIONS = Resource("ecstaskdefinitions", namespaced=True)
 TASKS = Resource("ecstasks", namespaced=True)
 SERVICES = Resource("ecsservices", namespaced=True)
 SCHEDULED_TASKS = Resource("scheduledtasks", namespaced=True)
+CAPACITY_PROVIDERS = Resource("ecscapacityproviders", namespaced=False)
 
 
 def _ns(namespace: str | None) -> str:

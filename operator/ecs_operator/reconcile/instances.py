@@ -41,6 +41,8 @@ CLUSTER_LABEL = "ecs-operator.dev/cluster"
 
 RETIREMENT_ANNOTATION = "ecs-operator.dev/retirement-date"
 """On a node: the RFC 3339 time its tasks are retired (ecs-semantics §7)."""
+SPOT_INTERRUPTION_ANNOTATION = "ecs-operator.dev/spot-interruption"
+"""On a node: the RFC 3339 deadline of its spot interruption (ECS's two-minute warning)."""
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
@@ -80,8 +82,10 @@ def selected_launch_type(cluster_spec: Mapping[str, Any], labels: Mapping[str, s
 
 
 def node_retiring(node: Mapping[str, Any] | None) -> bool:
-    """Whether the node carries a retirement date (any value: a malformed one is reported elsewhere)."""
-    return bool(((node or {}).get("metadata", {}).get("annotations") or {}).get(RETIREMENT_ANNOTATION))
+    """Whether the node carries a retirement date or a spot interruption deadline (any value: a
+    malformed one is reported elsewhere); either drains its container instances."""
+    annotations = (node or {}).get("metadata", {}).get("annotations") or {}
+    return bool(annotations.get(RETIREMENT_ANNOTATION) or annotations.get(SPOT_INTERRUPTION_ANNOTATION))
 
 
 def node_ready(node: Mapping[str, Any]) -> bool:

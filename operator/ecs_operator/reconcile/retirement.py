@@ -30,6 +30,13 @@ tasks need no action"), so that the replacement starts first even with a wait pe
 |                      |                | DRAINING: replaced, start first   |                        |
 | of a service         | platform only  | annotation + event; replaced by   | left to the service    |
 |                      |                | the service scheduler             |                        |
+
+A spot interruption is the same machinery with a short date: a node annotated
+``ecs-operator.dev/spot-interruption: <RFC 3339 deadline>`` (ECS's two-minute warning, set by
+whatever watches the cloud's interruption notices) is DRAINING at once, its tasks get the notice
+(the same task annotation, a Warning event), services replace them elsewhere, and at the deadline
+every task still there is stopped with ``stopCode: SpotInterruption`` and ECS's reason
+:data:`SPOT_REASON`. When a node carries both, the interruption wins (it is the earlier end).
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ from datetime import datetime, timedelta
 
 MAINTENANCE_REASON = "ECS is performing maintenance on the underlying infrastructure hosting the task"
 STOP_CODE = "ServiceSchedulerInitiated"
+SPOT_REASON = "Your Spot Task was interrupted."
+SPOT_STOP_CODE = "SpotInterruption"
 
 
 def parse_date(text: str | None) -> datetime | None:
@@ -84,12 +93,24 @@ class Notice:
     cause: str
     first: bool
     """A first notice (False: the date moved)."""
+    spot: bool = False
+    """The notice of a spot interruption (ECS's two-minute warning)."""
 
 
 @dataclass(frozen=True)
 class Stop:
     task: TaskView
     cause: str
+    spot: bool = False
+    """A spot interruption (stopCode SpotInterruption), not a retirement."""
+
+    @property
+    def stop_code(self) -> str:
+        return SPOT_STOP_CODE if self.spot else STOP_CODE
+
+    @property
+    def reason(self) -> str:
+        return SPOT_REASON if self.spot else MAINTENANCE_REASON
 
 
 @dataclass(frozen=True)
@@ -112,11 +133,17 @@ def plan_retirement(
     node_dates: Mapping[str, datetime],
     platform: Platform,
     now: datetime,
+    spot_deadlines: Mapping[str, datetime] | None = None,
 ) -> RetirementPlan:
-    """What to annotate, un-annotate and stop now. ``node_dates``: retiring nodes and their dates."""
+    """What to annotate, un-annotate and stop now. ``node_dates``: retiring nodes and their dates;
+    ``spot_deadlines``: interrupted spot nodes and the end of their two-minute warning."""
     plan = RetirementPlan()
     for task in tasks:
         if not task.wanted or task.node is None:
+            continue
+        deadline = (spot_deadlines or {}).get(task.node)
+        if deadline is not None:
+            _interrupt(plan, task, deadline, now)
             continue
         node_date = node_dates.get(task.node)
         old_platform = (
@@ -151,3 +178,13 @@ def plan_retirement(
         if date <= now and (node_date is not None or task.service is None):
             plan.stops.append(Stop(task, cause))
     return plan
+
+
+def _interrupt(plan: RetirementPlan, task: TaskView, deadline: datetime, now: datetime) -> None:
+    """A task on an interrupted spot node: the notice once, then the stop at the deadline."""
+    cause = f"its spot node {task.node} is interrupted"
+    existing = parse_date(task.retirement_date)
+    if existing is None or existing != deadline:
+        plan.notices.append(Notice(task, deadline, cause, first=existing is None, spot=True))
+    if deadline <= now:
+        plan.stops.append(Stop(task, cause, spot=True))

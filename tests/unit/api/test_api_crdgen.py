@@ -55,5 +55,5 @@ def test_check_fails_on_missing_and_stale_files(tmp_path: Path) -> None:
 
 def test_output_is_deterministic(tmp_path: Path) -> None:
     assert crdgen.rendered() == crdgen.rendered()
-    assert len(crdgen.write(tmp_path)) == 6
+    assert len(crdgen.write(tmp_path)) == 7
     assert crdgen.write(tmp_path) == []  # nothing rewritten when nothing changed

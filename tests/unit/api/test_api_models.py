@@ -86,7 +86,6 @@ def test_models_built_in_python_serialize_in_camel_case() -> None:
         "cluster": "prod",
         "taskDefinition": "web",
         "desiredCount": 2,
-        "launchType": "EC2",
         "schedulingStrategy": "REPLICA",
         "placementStrategy": [{"type": "spread", "field": "attribute:ecs.availability-zone"}],
         "placementConstraints": [],

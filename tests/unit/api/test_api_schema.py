@@ -98,6 +98,7 @@ def test_lists_under_rules_are_bounded(plural: str) -> None:
 
 
 NAMES = {
+    "ecscapacityproviders": ("EcsCapacityProvider", "Cluster", ["ecscp"]),
     "ecsclusters": ("EcsCluster", "Cluster", ["ecscl"]),
     "ecscontainerinstances": ("EcsContainerInstance", "Cluster", ["ecsci"]),
     "ecstaskdefinitions": ("EcsTaskDefinition", "Namespaced", ["ecstd"]),
@@ -106,6 +107,7 @@ NAMES = {
     "scheduledtasks": ("ScheduledTask", "Namespaced", ["ecssched"]),
 }
 COLUMNS = {
+    "ecscapacityproviders": ["Scaling", "Protection", "Age"],
     "ecsclusters": ["Status", "Instances", "Running", "Pending", "Services", "Age"],
     "ecscontainerinstances": [
         "Cluster",

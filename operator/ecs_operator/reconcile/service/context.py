@@ -21,12 +21,23 @@ from ecs_operator.placement import (
     TaskRequest,
     strategies_from_spec,
 )
+from ecs_operator.placement.capacity import Strategy, strategy_from_spec
 
 from .bounds import Bounds
 from .records import ServiceTask, TaskStop, service_group
 
 PLACEMENT_RETRY = timedelta(seconds=30)
 """How soon to try again when no instance can take a task (snapshot changes also trigger a run)."""
+
+
+def capacity_strategy(spec: EcsServiceSpec) -> Strategy | None:
+    """The service's own capacity provider strategy, whose split a scale-in keeps (a cluster's
+    default strategy is not known to the planner: scale-in then ignores providers)."""
+    if not spec.capacity_provider_strategy:
+        return None
+    return strategy_from_spec(
+        s.model_dump(mode="json", by_alias=True) for s in spec.capacity_provider_strategy
+    )
 
 
 def scale_in_strategies(spec: EcsServiceSpec) -> tuple[PlacementStrategy, ...]:

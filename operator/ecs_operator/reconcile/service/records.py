@@ -93,6 +93,7 @@ class ServiceTask:
     load_balanced: bool = False
     target_healthy: bool = False
     protection: Protection = UNPROTECTED
+    capacity_provider: str | None = None
 
     def protected(self, now: datetime) -> bool:
         """Scale-in protection holds at ``now``: no scale-in or deployment stops this task."""
@@ -186,6 +187,12 @@ class ServiceTask:
             load_balanced=load_balanced,
             target_healthy=target_healthy,
             protection=protection_of(spec.protection, status.protection),
+            capacity_provider=status.capacity_provider_name
+            or (
+                spec.capacity_provider_strategy[0].capacity_provider
+                if spec.capacity_provider_strategy
+                else None
+            ),
         )
 
 

@@ -62,7 +62,15 @@ from datetime import datetime
 from ecs_operator.placement import place
 
 from . import events, reasons
-from .context import PLACEMENT_RETRY, Buckets, Context, Gates, scale_in_strategies, stop_all
+from .context import (
+    PLACEMENT_RETRY,
+    Buckets,
+    Context,
+    Gates,
+    capacity_strategy,
+    scale_in_strategies,
+    stop_all,
+)
 from .records import ServiceTask, TaskStop
 from .stops import StopPicker
 
@@ -96,7 +104,14 @@ def plan_replica(ctx: Context, gates: Gates) -> Buckets:
             unhealthy.append(task)
         else:
             good.append(task)
-    picker = StopPicker(ctx.snapshot, ctx.group, scale_in_strategies(ctx.spec), ctx.rng, ctx.tasks)
+    picker = StopPicker(
+        ctx.snapshot,
+        ctx.group,
+        scale_in_strategies(ctx.spec),
+        ctx.rng,
+        ctx.tasks,
+        capacity_strategy(ctx.spec),
+    )
     freed = {stop.uid for stop in free}
     picker.forget(t for t in wanted if t.uid in freed)
     budget = bounds.stop_room(len(healthy))

@@ -31,6 +31,7 @@ from ecs_operator.api import (
     SchedulingStrategy,
     ServiceEvent,
 )
+from ecs_operator.api.common import CapacityProviderStrategyItem
 from ecs_operator.lifecycle import DesiredStatus, HealthStatus, StopCode, TaskStatus
 from ecs_operator.placement import ClusterSnapshot, InstanceBuilder, TaskRequest, make_cluster, make_instance
 from ecs_operator.reconcile.protection import Protection
@@ -89,6 +90,13 @@ class MakeService:
 
     def strategy(self, type_: str, field: str | None = None) -> Self:
         self._spec.setdefault("placement_strategy", []).append(PlacementStrategy(type=type_, field=field))
+        return self
+
+    def capacity(self, *items: tuple[str, int, int]) -> Self:
+        """A capacity provider strategy of (provider, base, weight) items."""
+        self._spec["capacity_provider_strategy"] = [
+            CapacityProviderStrategyItem(capacity_provider=p, base=b, weight=w) for p, b, w in items
+        ]
         return self
 
     def no_strategy(self) -> Self:
@@ -200,6 +208,10 @@ class MakeTask:
 
     def on(self, instance: str) -> Self:
         self._f |= {"container_instance": instance, "availability_zone": ZONES.get(instance)}
+        return self
+
+    def provider(self, name: str) -> Self:
+        self._f["capacity_provider"] = name
         return self
 
     def draining(self) -> Self:

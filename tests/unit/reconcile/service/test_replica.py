@@ -3,6 +3,8 @@ the grace period, placement, and the blocked-deployment event (ecs-semantics §3
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from ecs_operator.api import DeploymentStatus, RolloutState
@@ -435,3 +437,47 @@ def test_counters_count_every_state_before_running_as_pending() -> None:
     assert summary(plan)["counts"] == (4, 1, 3)
     assert (plan.status.deployments[0].running_count, plan.status.deployments[0].pending_count) == (1, 3)
     assert plan.starts == ()  # four in flight already
+
+
+@pytest.mark.parametrize(
+    ("held", "desired", "kept"),
+    [
+        pytest.param({"od": 3, "spot": 6}, 5, {"od": 2, "spot": 3}, id="9-to-5-keeps-base-then-1-to-3"),
+        pytest.param({"od": 3, "spot": 6}, 1, {"od": 1, "spot": 0}, id="the-base-stays-last"),
+        pytest.param({"od": 5, "spot": 1}, 4, {"od": 3, "spot": 1}, id="an-off-split-sheds-the-surplus"),
+    ],
+)
+def test_scale_in_keeps_the_capacity_provider_split(
+    held: dict[str, int], desired: int, kept: dict[str, int]
+) -> None:
+    svc = (
+        MakeService().desired(desired).capacity(("od", 1, 1), ("spot", 0, 3)).deployment(OLD, "web:1").build()
+    )
+    places = [A1, A2, B1, C1]
+    tasks = [
+        MakeTask(f"{provider}-{i}").of(OLD, "web:1").on(places[i % 4]).provider(provider).healthy().build()
+        for provider, count in held.items()
+        for i in range(count)
+    ]
+    plan = run(svc, tasks, "web:1")
+    stopped = {s.name for s in plan.stops}
+    assert Counter(t.capacity_provider for t in tasks if t.name not in stopped) == Counter(kept)
+    assert plan.starts == ()
+
+
+def test_scale_in_keeps_the_split_when_the_snapshot_misses_claims() -> None:
+    """Claims not seen yet (a stale watch) make tasks look unplaced; the provider still comes first."""
+    svc = MakeService().desired(5).capacity(("od", 1, 1), ("spot", 0, 3)).deployment(OLD, "web:1").build()
+    places = [A1, A2, B1, C1]
+    tasks = [
+        MakeTask(f"{provider}-{i}").of(OLD, "web:1").on(places[i % 4]).provider(provider).healthy()
+        for provider, count in (("od", 3), ("spot", 6))
+        for i in range(count)
+    ]
+    built = [t.build() for t in tasks]
+    seen = [t for t in built if t.capacity_provider == "od"]  # the spot claims are not in the snapshot
+    plan = run(svc, built, "web:1", snapshot=cluster(seen))
+    stopped = {s.name for s in plan.stops}
+    assert Counter(t.capacity_provider for t in built if t.name not in stopped) == Counter(
+        {"od": 2, "spot": 3}
+    )
