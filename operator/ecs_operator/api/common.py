@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 from ecs_operator.api.cel import Rule, rule, validations
 from ecs_operator.api.meta import SpecModel
+from ecs_operator.enums import LaunchType as LaunchType
 
 MAX_STRATEGIES = 5
 MAX_CONSTRAINTS = 10
@@ -63,13 +64,6 @@ MemoryAmount = Annotated[
     WithJsonSchema({"x-kubernetes-int-or-string": True, "maxLength": 32, "pattern": MEMORY_PATTERN}),
 ]
 """MiB as an integer or "1024", or GB as "2 GB" / "0.5GB"."""
-
-
-class LaunchType(StrEnum):
-    """Where a task runs: the cluster's container instances or its Fargate capacity."""
-
-    EC2 = "EC2"
-    FARGATE = "FARGATE"
 
 
 class PlacementStrategyType(StrEnum):

@@ -15,6 +15,7 @@ from pydantic import Field, StringConstraints
 from ecs_operator.api.cel import rule, validations
 from ecs_operator.api.common import DNS_LABEL, KeyValuePair, Secret
 from ecs_operator.api.meta import SpecModel
+from ecs_operator.enums import NetworkMode as NetworkMode
 
 MAX_CONTAINERS = 10
 MAX_PORT_MAPPINGS = 100
@@ -22,13 +23,6 @@ MAX_DEPENDENCIES = 10
 
 ContainerName = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=DNS_LABEL)]
 HealthCheckArg = Annotated[str, StringConstraints(max_length=4096)]
-
-
-class NetworkMode(StrEnum):
-    BRIDGE = "bridge"
-    HOST = "host"
-    AWSVPC = "awsvpc"
-    NONE = "none"
 
 
 class TransportProtocol(StrEnum):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
@@ -32,41 +31,10 @@ from ecs_operator.api.common import (
 from ecs_operator.api.conditions import Condition, conditions_field
 from ecs_operator.api.meta import AGE, KindInfo, PrinterColumn, Resource, SpecModel, StatusModel
 from ecs_operator.api.overrides import TaskOverride
-
-
-class TaskStatus(StrEnum):
-    """lastStatus, in lifecycle order (ecs-semantics §5.1)."""
-
-    PROVISIONING = "PROVISIONING"
-    PENDING = "PENDING"
-    ACTIVATING = "ACTIVATING"
-    RUNNING = "RUNNING"
-    DEACTIVATING = "DEACTIVATING"
-    STOPPING = "STOPPING"
-    DEPROVISIONING = "DEPROVISIONING"
-    STOPPED = "STOPPED"
-
-
-class DesiredStatus(StrEnum):
-    RUNNING = "RUNNING"
-    STOPPED = "STOPPED"
-
-
-class StopCode(StrEnum):
-    TASK_FAILED_TO_START = "TaskFailedToStart"
-    ESSENTIAL_CONTAINER_EXITED = "EssentialContainerExited"
-    USER_INITIATED = "UserInitiated"
-    SERVICE_SCHEDULER_INITIATED = "ServiceSchedulerInitiated"
-    SPOT_INTERRUPTION = "SpotInterruption"
-    TERMINATION_NOTICE = "TerminationNotice"
-    INFRASTRUCTURE_HEALTH = "InfrastructureHealth"
-
-
-class HealthStatus(StrEnum):
-    HEALTHY = "HEALTHY"
-    UNHEALTHY = "UNHEALTHY"
-    UNKNOWN = "UNKNOWN"
-
+from ecs_operator.enums import DesiredStatus as DesiredStatus
+from ecs_operator.enums import HealthStatus as HealthStatus
+from ecs_operator.enums import StopCode as StopCode
+from ecs_operator.enums import TaskStatus as TaskStatus
 
 MIN_PROTECTION_MINUTES = 1
 MAX_PROTECTION_MINUTES = 2880

@@ -28,25 +28,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-
-class TaskStatus(StrEnum):
-    """``lastStatus`` of a task, in lifecycle order."""
-
-    PROVISIONING = "PROVISIONING"
-    PENDING = "PENDING"
-    ACTIVATING = "ACTIVATING"
-    RUNNING = "RUNNING"
-    DEACTIVATING = "DEACTIVATING"
-    STOPPING = "STOPPING"
-    DEPROVISIONING = "DEPROVISIONING"
-    STOPPED = "STOPPED"
-
-
-class DesiredStatus(StrEnum):
-    """``desiredStatus``: what the task should become (StopTask sets STOPPED)."""
-
-    RUNNING = "RUNNING"
-    STOPPED = "STOPPED"
+from ecs_operator.enums import DesiredStatus as DesiredStatus
+from ecs_operator.enums import HealthStatus as HealthStatus
+from ecs_operator.enums import StopCode as StopCode
+from ecs_operator.enums import TaskStatus as TaskStatus
 
 
 class ContainerStatus(StrEnum):
@@ -55,26 +40,6 @@ class ContainerStatus(StrEnum):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
     STOPPED = "STOPPED"
-
-
-class HealthStatus(StrEnum):
-    """Container and task health (ecs-semantics §5.6, §10.6)."""
-
-    HEALTHY = "HEALTHY"
-    UNHEALTHY = "UNHEALTHY"
-    UNKNOWN = "UNKNOWN"
-
-
-class StopCode(StrEnum):
-    """``stopCode``: why a task stopped (the ECS enum; ecs-semantics §5.4)."""
-
-    TASK_FAILED_TO_START = "TaskFailedToStart"
-    ESSENTIAL_CONTAINER_EXITED = "EssentialContainerExited"
-    USER_INITIATED = "UserInitiated"
-    SERVICE_SCHEDULER_INITIATED = "ServiceSchedulerInitiated"
-    SPOT_INTERRUPTION = "SpotInterruption"
-    TERMINATION_NOTICE = "TerminationNotice"
-    INFRASTRUCTURE_HEALTH = "InfrastructureHealth"
 
 
 ORDER: Final[tuple[TaskStatus, ...]] = tuple(TaskStatus)

@@ -9,7 +9,8 @@ has to second-guess it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+
+from ecs_operator.enums import NetworkMode as NetworkMode
 
 from .snapshot import LaunchType
 from .spec import (
@@ -21,13 +22,6 @@ from .spec import (
     PlacementStrategy,
     TaskKind,
 )
-
-
-class NetworkMode(StrEnum):
-    BRIDGE = "bridge"
-    HOST = "host"
-    AWSVPC = "awsvpc"
-    NONE = "none"
 
 
 @dataclass(frozen=True, slots=True)

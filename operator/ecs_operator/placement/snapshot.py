@@ -22,6 +22,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from ecs_operator.enums import LaunchType as LaunchType
+
 AVAILABILITY_ZONE = "ecs.availability-zone"
 INSTANCE_TYPE = "ecs.instance-type"
 OS_TYPE = "ecs.os-type"
@@ -35,11 +37,6 @@ class InstanceStatus(StrEnum):
     ACTIVE = "ACTIVE"
     DRAINING = "DRAINING"
     INACTIVE = "INACTIVE"
-
-
-class LaunchType(StrEnum):
-    EC2 = "EC2"
-    FARGATE = "FARGATE"
 
 
 @dataclass(frozen=True, slots=True)
