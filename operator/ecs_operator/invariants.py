@@ -30,8 +30,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ecs_operator.names import TASK_UID_LABEL
+
 Obj = dict[str, Any]
-TASK_UID_LABEL = "ecs-operator.dev/task-uid"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from ecs_operator.api.kinds import ALL_KINDS
-from ecs_operator.api.meta import CATEGORY, GROUP, VERSION, KindInfo
+from ecs_operator.api.meta import API_VERSION, CATEGORY, GROUP, VERSION, KindInfo
 from ecs_operator.api.structural import Schema, structural
 
 HEADER = (
@@ -38,7 +38,7 @@ def openapi_schema(info: KindInfo) -> Schema:
         "description": info.description,
         "type": "object",
         "properties": {
-            "apiVersion": {"description": "ecs-operator.dev/v1alpha1.", "type": "string"},
+            "apiVersion": {"description": f"{API_VERSION}.", "type": "string"},
             "kind": {"description": f"{info.kind}.", "type": "string"},
             "metadata": {"type": "object"},
             "spec": _ordered(spec),

@@ -16,9 +16,10 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-GROUP = "ecs-operator.dev"
-VERSION = "v1alpha1"
-API_VERSION = f"{GROUP}/{VERSION}"
+from ecs_operator.names import API_VERSION as API_VERSION
+from ecs_operator.names import GROUP as GROUP
+from ecs_operator.names import VERSION as VERSION
+
 CATEGORY = "ecs"
 """`kubectl get ecs` lists every kind of the group."""
 
@@ -91,7 +92,7 @@ def to_wire(model: BaseModel, *, exclude_unset: bool = False) -> dict[str, Any]:
 class Resource(StatusModel):
     """A whole custom object as Kopf passes it: apiVersion, kind, metadata, spec, status."""
 
-    api_version: str = Field(default=API_VERSION, description="Always ecs-operator.dev/v1alpha1.")
+    api_version: str = Field(default=API_VERSION, description=f"Always {API_VERSION}.")
     kind: str = Field(description="The kind of the object.")
     metadata: ObjectMeta = Field(description="Standard object metadata.")
 

@@ -28,6 +28,7 @@ from ecs_operator.kube import objects, plugin
 from ecs_operator.kube import taskdefs as ktaskdefs
 from ecs_operator.kube.errors import NotFound
 from ecs_operator.kube.objects import CLUSTERS, INSTANCES, TASK_DEFINITIONS, TASKS, Obj
+from ecs_operator.names import CLUSTER_LABEL
 from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref, resolve
 
 EcsError = cinst.EcsError
@@ -394,7 +395,7 @@ def explain_placement(args: argparse.Namespace, ctx: Context) -> int:
         }
         label, uid, seed = f"{namespace}/(new task of {reference})", "", args.seed
     revision, family, snapshot = resolve_revision(namespace, reference)
-    instances = objects.list_objects(INSTANCES, label_selector=f"ecs-operator.dev/cluster={cluster}")
+    instances = objects.list_objects(INSTANCES, label_selector=f"{CLUSTER_LABEL}={cluster}")
     inp = cexplain.ExplainInput(cluster, family, revision, snapshot, label, uid, spec, seed)
     explanation = cexplain.explain_task(inp, instances)
     resolved = f"{family}:{revision}"

@@ -18,6 +18,7 @@ import kopf
 
 from ecs_operator import metrics
 from ecs_operator.kube.client import configure
+from ecs_operator.names import GROUP
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook-key", default=None, help="PEM private key of --webhook-cert")
     run.add_argument(
         "--webhook-configuration",
-        default="ecs-operator.dev",
+        default=GROUP,
         help="the ValidatingWebhookConfiguration the operator keeps pointed at itself"
         " ('' when it is installed otherwise, e.g. by the Helm chart)",
     )

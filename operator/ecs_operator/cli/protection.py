@@ -27,6 +27,7 @@ from ecs_operator.cli.instances import EcsError
 from ecs_operator.kube import objects, plugin
 from ecs_operator.kube.errors import NotFound
 from ecs_operator.kube.objects import TASKS, Obj
+from ecs_operator.names import MICRO_TIME_FORMAT
 from ecs_operator.reconcile.protection import NOT_A_SERVICE_TASK, TASK_NOT_VALID, is_service_task
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def protection_patch(enabled: bool, minutes: int | None, now: datetime) -> dict[
     protection: dict[str, Any] = {
         "enabled": enabled,
         "expiresInMinutes": DEFAULT_PROTECTION_MINUTES if minutes is None else minutes,
-        "renew": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "renew": now.strftime(MICRO_TIME_FORMAT),
     }
     return {"spec": {"protection": protection}}
 

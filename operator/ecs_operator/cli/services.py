@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ecs_operator.kube import objects, plugin
 from ecs_operator.kube.errors import NotFound
 from ecs_operator.kube.objects import SERVICES, Obj
+from ecs_operator.names import MICRO_TIME_FORMAT
 
 if TYPE_CHECKING:
     from ecs_operator.cli.commands import Context
@@ -101,7 +102,7 @@ def update_patch(args: argparse.Namespace, now: datetime | None = None) -> dict[
     if args.task_definition:
         spec["taskDefinition"] = args.task_definition
     if args.force_new_deployment:
-        spec["forceNewDeployment"] = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        spec["forceNewDeployment"] = (now or datetime.now(UTC)).strftime(MICRO_TIME_FORMAT)
     if not spec:
         raise ValueError(
             "nothing to update: give --desired-count, --task-definition or --force-new-deployment"

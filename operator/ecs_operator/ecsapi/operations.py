@@ -27,11 +27,12 @@ from ecs_operator.ecsapi.errors import ApiError, from_ecs_error, invalid
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, NotFound
 from ecs_operator.kube.objects import CLUSTERS, INSTANCES, TASK_DEFINITIONS, TASKS, Obj
+from ecs_operator.names import CLIENT_TOKEN_LABEL, CLUSTER_LABEL
 from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref
 
-NODE_CLUSTER_LABEL = "ecs-operator.dev/cluster"
+NODE_CLUSTER_LABEL = CLUSTER_LABEL
 """CreateCluster's nodes: those labelled with the cluster's name (what ECS_CLUSTER is to an agent)."""
-TOKEN_LABEL = "ecs-operator.dev/client-token"
+TOKEN_LABEL = CLIENT_TOKEN_LABEL
 PLACEMENT_WAIT = 10.0
 TASKDEF_KEYS = tuple(f.alias or name for name, f in EcsTaskDefinitionSpec.model_fields.items())
 

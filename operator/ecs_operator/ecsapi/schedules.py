@@ -24,6 +24,7 @@ from ecs_operator.ecsapi.operations import Call
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, NotFound
 from ecs_operator.kube.objects import SCHEDULED_TASKS, Obj
+from ecs_operator.names import TIME_FORMAT
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -43,7 +44,7 @@ def schedule_arn(call: Call, name: str) -> str:
 def _iso(value: Any) -> str | None:
     if value is None:
         return None
-    return datetime.fromtimestamp(float(value), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(float(value), UTC).strftime(TIME_FORMAT)
 
 
 def _pairs(items: Any, keys: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from ecs_operator.ecsapi.operations import Call, Operation, cluster_must_exist, 
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, NotFound
 from ecs_operator.kube.objects import SERVICES, Obj
+from ecs_operator.names import MICRO_TIME_FORMAT
 
 SPEC_KEYS = tuple(f.alias or name for name, f in EcsServiceSpec.model_fields.items())
 
@@ -115,7 +116,7 @@ def update_service(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     if "taskDefinition" in spec:
         spec["taskDefinition"] = resource_id(str(spec["taskDefinition"]), "task-definition")
     if params.get("forceNewDeployment"):
-        spec["forceNewDeployment"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        spec["forceNewDeployment"] = datetime.now(UTC).strftime(MICRO_TIME_FORMAT)
     patch = {"metadata": {"resourceVersion": current["metadata"]["resourceVersion"]}, "spec": spec}
     updated = objects.patch(SERVICES, current["metadata"]["name"], patch, call.namespace) if spec else current
     return {"service": _view(updated, call)}

@@ -19,8 +19,9 @@ from ecs_operator.ecsapi.operations import Call, Operation
 from ecs_operator.kube import objects, plugin
 from ecs_operator.kube.errors import NotFound
 from ecs_operator.kube.objects import CLUSTERS, INSTANCES, SERVICES, TASK_DEFINITIONS, TASKS, Obj, Resource
+from ecs_operator.names import TAGS_ANNOTATION
 
-ANNOTATION = "ecs-operator.dev/tags"
+ANNOTATION = TAGS_ANNOTATION
 MAX_TAGS = 50
 
 

@@ -28,9 +28,9 @@ from typing import Any
 import kopf
 
 from ecs_operator.kube import webhooks as kwebhooks
+from ecs_operator.names import GROUP, VERSION
 from ecs_operator.reconcile.validation import spec_problems, summary
 
-GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
 WEBHOOK_ID = "validate-spec"
 KINDS = {
     "ecstasks": "EcsTask",

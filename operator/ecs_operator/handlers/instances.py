@@ -22,9 +22,9 @@ import kopf
 from ecs_operator.api.meta import plain
 from ecs_operator.handlers import snapshots
 from ecs_operator.kube import instances as kinstances
+from ecs_operator.names import GROUP, VERSION
 from ecs_operator.reconcile.instances import MANAGED_LABEL, selected_launch_type
 
-GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
 Idx = kopf.Index[str, dict[str, Any]]
 
 

@@ -48,9 +48,9 @@ from ecs_operator.kube import leases as kleases
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import Conflict, KubeError
 from ecs_operator.kube.objects import CLUSTERS
+from ecs_operator.names import GROUP, VERSION
 from ecs_operator.reconcile import leadership as rl
 
-GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
 SAFETY = 2.0  # seconds: stop acting on a lease this long before it could expire unrenewed
 log = logging.getLogger(__name__)
 

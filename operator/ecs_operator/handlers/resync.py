@@ -15,12 +15,13 @@ import logging
 from ecs_operator.handlers import leadership, scheduled, services, tasks, tenancy
 from ecs_operator.kube import objects
 from ecs_operator.kube.objects import INSTANCES, SERVICES, TASKS, Obj
+from ecs_operator.names import CLUSTER_LABEL
 
 log = logging.getLogger(__name__)
 
 
 def _instances(cluster: str) -> list[Obj]:
-    return objects.list_objects(INSTANCES, label_selector=f"ecs-operator.dev/cluster={cluster}")
+    return objects.list_objects(INSTANCES, label_selector=f"{CLUSTER_LABEL}={cluster}")
 
 
 def resync(cluster: str) -> None:

@@ -27,7 +27,14 @@ from ecs_operator.handlers.tasks import write_status
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import NotFound
 from ecs_operator.kube.objects import TASKS
-from ecs_operator.reconcile.instances import RETIREMENT_ANNOTATION, SPOT_INTERRUPTION_ANNOTATION
+from ecs_operator.names import (
+    API_VERSION,
+    GROUP,
+    RETIREMENT_ANNOTATION,
+    SERVICE_LABEL,
+    SPOT_INTERRUPTION_ANNOTATION,
+    VERSION,
+)
 from ecs_operator.reconcile.retirement import (
     Notice,
     Platform,
@@ -39,8 +46,6 @@ from ecs_operator.reconcile.retirement import (
     plan_retirement,
 )
 
-GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
-SERVICE_LABEL = "ecs-operator.dev/service"
 INTERVAL = float(os.environ.get("ECS_OPERATOR_RETIREMENT_INTERVAL", "5"))
 log = logging.getLogger(__name__)
 _malformed: set[tuple[str, str]] = set()
@@ -101,7 +106,7 @@ def node_dates(
 def _task_ref(task: TaskView) -> kopf.Body:
     """Enough of the EcsTask for an Event's involvedObject."""
     ref = {
-        "apiVersion": f"{GROUP}/{VERSION}",
+        "apiVersion": API_VERSION,
         "kind": "EcsTask",
         "metadata": {"name": task.name, "namespace": task.namespace, "uid": task.uid},
     }

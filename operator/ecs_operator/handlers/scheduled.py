@@ -56,11 +56,11 @@ from ecs_operator.kube.creator import AsyncCreator
 from ecs_operator.kube.errors import Conflict, Invalid, KubeError, NotFound
 from ecs_operator.kube.objects import SCHEDULED_TASKS, TASKS, Obj
 from ecs_operator.lifecycle.observation import format_time, parse_time
+from ecs_operator.names import GROUP, VERSION
 from ecs_operator.reconcile import scheduled as rs
 from ecs_operator.reconcile.validation import spec_problems, summary
 from ecs_operator.schedules import Schedule, ScheduleExpressionError, occurrence_key
 
-GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
 LEAD = 3.0  # seconds: plan (and open connections) this long before a fire; at the instant, send
 MAX_SLEEP = 300.0  # plan again at least this often: a level-triggered safety net, and clock steps
 EARLY = 0.001  # asyncio may fire a timer a hair early; sleep this much past the due instant

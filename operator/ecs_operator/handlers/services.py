@@ -35,6 +35,7 @@ from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, Conflict, NotFound
 from ecs_operator.kube.objects import INSTANCES, SERVICES, TASK_DEFINITIONS, TASKS, Obj
 from ecs_operator.lifecycle.deregistration import DELAY_ANNOTATION, delay_of
+from ecs_operator.names import GROUP, SERVICE_LABEL, VERSION
 from ecs_operator.placement import TaskKind, snapshot_from_objects
 from ecs_operator.placement.capacity import Strategy, choose
 from ecs_operator.reconcile import load_balancers as lb
@@ -48,8 +49,6 @@ from ecs_operator.reconcile.service.drain import drain
 from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref, resolve
 from ecs_operator.reconcile.validation import Problem, spec_problems, summary
 
-GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
-SERVICE_LABEL = "ecs-operator.dev/service"
 PASSES = 3
 
 _locks: dict[str, threading.Lock] = {}

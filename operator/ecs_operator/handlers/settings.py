@@ -6,6 +6,8 @@ from typing import Any
 
 import kopf
 
+from ecs_operator.names import FINALIZER, KOPF_PREFIX
+
 
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
@@ -14,9 +16,9 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     # Kubernetes Events carry the ECS-worded messages; keep Kopf's own chatter out of them.
     settings.posting.level = 30  # logging.WARNING
     # Keep Kopf's bookkeeping out of our objects' status (it belongs to the ECS fields).
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="kopf.ecs-operator.dev")
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix="kopf.ecs-operator.dev")
-    settings.persistence.finalizer = "ecs-operator.dev/finalizer"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=KOPF_PREFIX)
+    settings.persistence.finalizer = FINALIZER
     # An object deleted while its timer's (sync) function runs: Kopf checks again for the timer's
     # exit after this many seconds before it lets go of the finalizer (its default, 60 s, held a
     # deleted service that long; bad-input property test).

@@ -23,9 +23,9 @@ from ecs_operator.handlers import leadership, snapshots
 from ecs_operator.kube import claims, objects
 from ecs_operator.kube.errors import NotFound
 from ecs_operator.kube.objects import TASKS, Obj
+from ecs_operator.names import GROUP, VERSION
 from ecs_operator.reconcile.ledger import TaskView, Verdict, verdict
 
-GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
 log = logging.getLogger(__name__)
 
 

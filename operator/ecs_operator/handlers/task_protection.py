@@ -20,6 +20,7 @@ from ecs_operator.api import ProtectionStatus, TaskProtection, to_wire
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.kube import objects
 from ecs_operator.kube.objects import TASKS, Obj
+from ecs_operator.names import TIME_FORMAT
 from ecs_operator.reconcile import protection
 
 
@@ -84,9 +85,7 @@ def _announce(task: Obj, result: protection.Applied) -> None:
     if status is None:
         return
     if status.enabled and status.expiration_date is not None:
-        message = (
-            f"Scale-in protection enabled until {status.expiration_date.strftime('%Y-%m-%dT%H:%M:%SZ')}."
-        )
+        message = f"Scale-in protection enabled until {status.expiration_date.strftime(TIME_FORMAT)}."
     elif status.applied is not None and status.applied.enabled:
         message = "Scale-in protection expired."
     else:

@@ -19,10 +19,10 @@ from ecs_operator.kube import objects
 from ecs_operator.kube import taskdefs as ktaskdefs
 from ecs_operator.kube.errors import NotFound
 from ecs_operator.kube.objects import TASK_DEFINITIONS, Obj
+from ecs_operator.names import GROUP, TIME_FORMAT, VERSION
 from ecs_operator.reconcile.conditions import set_condition
 from ecs_operator.reconcile.taskdefs import next_revision, spec_hash, validate, with_deregistrations
 
-GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
 MAX_REGISTER_ATTEMPTS = 5
 
 
@@ -31,7 +31,7 @@ def _now() -> datetime:
 
 
 def _stamp(now: datetime) -> str:
-    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return now.strftime(TIME_FORMAT)
 
 
 def _latest_hash(namespace: str, family: str, status: Obj) -> str | None:

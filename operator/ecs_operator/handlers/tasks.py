@@ -47,10 +47,10 @@ from ecs_operator.lifecycle import (
 )
 from ecs_operator.lifecycle.deregistration import DELAY_ANNOTATION, held_until
 from ecs_operator.lifecycle.observation import parse_time
+from ecs_operator.names import GROUP, VERSION
 from ecs_operator.reconcile.instances import MANAGED_LABEL
 from ecs_operator.reconcile.ledger import claims_of
 
-GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
 RETENTION = timedelta(seconds=int(os.environ.get("ECS_OPERATOR_STOPPED_TASK_RETENTION", "3600")))
 Idx = kopf.Index[str, dict[str, Any]]
 

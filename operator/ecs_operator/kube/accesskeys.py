@@ -14,8 +14,9 @@ from typing import Any, cast
 
 from ecs_operator.kube.client import clients
 from ecs_operator.kube.errors import map_api_errors
+from ecs_operator.names import ACCESS_KEY_LABEL
 
-KEY_LABEL = "ecs-operator.dev/access-key-id"
+KEY_LABEL = ACCESS_KEY_LABEL
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from ecs_operator.api.meta import owner_reference
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, NotFound
 from ecs_operator.kube.objects import INSTANCES, Obj
+from ecs_operator.names import CLUSTER_LABEL, NODE_LABEL
 from ecs_operator.reconcile.instances import changed, desired_instance_status, foreign_usage, instance_name
 
 
@@ -62,7 +63,7 @@ def _create(cluster: str, cluster_uid: str, node_name: str) -> Obj:
         "kind": "EcsContainerInstance",
         "metadata": {
             "name": instance_name(cluster, node_name),
-            "labels": {"ecs-operator.dev/cluster": cluster, "ecs-operator.dev/node": node_name},
+            "labels": {CLUSTER_LABEL: cluster, NODE_LABEL: node_name},
             # Deleting the cluster deletes its instances (Kubernetes garbage collection).
             "ownerReferences": [owner_reference("EcsCluster", cluster, cluster_uid, controller=False)],
         },
@@ -76,7 +77,7 @@ def _create(cluster: str, cluster_uid: str, node_name: str) -> Obj:
 
 def cluster_counts(cluster: str) -> dict[str, Any]:
     """EcsCluster.status counts, from the cluster's container instances."""
-    items = objects.list_objects(INSTANCES, label_selector=f"ecs-operator.dev/cluster={cluster}")
+    items = objects.list_objects(INSTANCES, label_selector=f"{CLUSTER_LABEL}={cluster}")
     registered = [i for i in items if (i.get("status") or {}).get("status") in ("ACTIVE", "DRAINING")]
     return {
         "status": "ACTIVE",

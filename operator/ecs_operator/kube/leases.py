@@ -23,11 +23,10 @@ from kubernetes.client.exceptions import ApiException
 
 from ecs_operator.kube.client import clients
 from ecs_operator.kube.errors import Conflict, map_api_errors, translate
+from ecs_operator.names import LEASE_LABEL, MICRO_TIME_FORMAT
 from ecs_operator.reconcile.leadership import LeaseRecord
 
-LABEL = "ecs-operator.dev/lease"  # value: "cluster" or "member"
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
-MICRO = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def default_namespace() -> str:
@@ -57,7 +56,7 @@ def _time(value: Any) -> datetime | None:
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(MICRO)
+    return moment.astimezone(UTC).strftime(MICRO_TIME_FORMAT)
 
 
 def record(obj: dict[str, Any]) -> LeaseRecord:
@@ -82,7 +81,7 @@ def _load(response: Any) -> dict[str, Any]:
 def list_leases(namespace: str) -> list[LeaseRecord]:
     """Every lease of the operator in its namespace (clusters and members), in one call."""
     response = clients().coordination.list_namespaced_lease(
-        namespace, label_selector=LABEL, _preload_content=False
+        namespace, label_selector=LEASE_LABEL, _preload_content=False
     )
     return [record(item) for item in _load(response).get("items") or []]
 
@@ -101,7 +100,7 @@ def _body(
         1 if previous is not None and taking and holder else 0
     )
     acquired = now if taking or previous is None or previous.acquired_at is None else previous.acquired_at
-    metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": {LABEL: kind}}
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": {LEASE_LABEL: kind}}
     if previous is not None:
         metadata["resourceVersion"] = previous.resource_version
     spec: dict[str, Any] = {

@@ -9,7 +9,7 @@ from kubernetes import client
 
 from ecs_operator.kube.client import clients
 from ecs_operator.kube.errors import AlreadyExists, NotFound, map_api_errors
-from ecs_operator.reconcile.load_balancers import SERVICE_LABEL, TARGET_LABEL
+from ecs_operator.names import SERVICE_LABEL, TARGET_LABEL
 
 Obj = dict[str, Any]
 

@@ -13,11 +13,10 @@ from typing import Any, cast
 
 from ecs_operator.kube.client import clients
 from ecs_operator.kube.errors import Conflict, map_api_errors
+from ecs_operator.names import GROUP as GROUP
+from ecs_operator.names import VERSION as VERSION
 
 Obj = dict[str, Any]
-
-GROUP = "ecs-operator.dev"
-VERSION = "v1alpha1"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any, cast
 from ecs_operator.api.meta import owner_reference
 from ecs_operator.kube.client import clients
 from ecs_operator.kube.errors import AlreadyExists, map_api_errors
+from ecs_operator.names import FAMILY_LABEL, REVISION_LABEL
 from ecs_operator.reconcile.taskdefs import revision_object_name, snapshot_of, spec_hash
 
 Obj = dict[str, Any]
@@ -47,7 +48,7 @@ def store_revision(namespace: str, family: str, revision: int, spec: Obj, owner_
         "immutable": True,
         "metadata": {
             "name": revision_object_name(family, revision),
-            "labels": {"ecs-operator.dev/family": family, "ecs-operator.dev/revision": str(revision)},
+            "labels": {FAMILY_LABEL: family, REVISION_LABEL: str(revision)},
             "ownerReferences": [owner_reference("EcsTaskDefinition", family, owner_uid, controller=False)],
         },
         "data": {SPEC_KEY: json.dumps(snapshot_of(spec), sort_keys=True), HASH_KEY: digest},

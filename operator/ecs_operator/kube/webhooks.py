@@ -17,12 +17,12 @@ from kubernetes import client
 
 from ecs_operator.kube.client import clients
 from ecs_operator.kube.errors import NotFound, map_api_errors
+from ecs_operator.names import ADMISSION_WEBHOOK_LABEL, GROUP, VERSION
 
 Obj = dict[str, Any]
-GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
 # A namespace labelled so is not checked at admission (a cluster admin's switch, like Gatekeeper's
 # ignore label): its objects get the handlers' report in status and Events only.
-OPT_OUT_LABEL = "ecs-operator.dev/admission-webhook"
+OPT_OUT_LABEL = ADMISSION_WEBHOOK_LABEL
 
 
 def configuration(name: str, client_config: Obj, *, plurals: list[str], webhook: str, timeout: int) -> Obj:

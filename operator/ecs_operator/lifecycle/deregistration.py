@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-DELAY_ANNOTATION = "ecs-operator.dev/deregistration-delay"
+from ecs_operator.names import DEREGISTRATION_DELAY_ANNOTATION
+
+DELAY_ANNOTATION: Final = DEREGISTRATION_DELAY_ANNOTATION
+
 DEFAULT_DELAY = 300
 """Elastic Load Balancing's default deregistration delay of a target group, in seconds."""
 

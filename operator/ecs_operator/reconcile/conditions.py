@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from ecs_operator.names import TIME_FORMAT
+
 
 def set_condition(
     conditions: Sequence[Mapping[str, Any]],
@@ -29,7 +31,7 @@ def set_condition(
         if item.get("type") == type:
             found = True
             if item.get("status") != text:
-                item["lastTransitionTime"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+                item["lastTransitionTime"] = now.strftime(TIME_FORMAT)
             item.update(status=text, reason=reason, message=message)
             if generation is not None:
                 item["observedGeneration"] = generation
@@ -40,7 +42,7 @@ def set_condition(
             "status": text,
             "reason": reason,
             "message": message,
-            "lastTransitionTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "lastTransitionTime": now.strftime(TIME_FORMAT),
         }
         if generation is not None:
             new["observedGeneration"] = generation

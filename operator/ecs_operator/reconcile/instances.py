@@ -32,17 +32,16 @@ from datetime import datetime
 from typing import Any
 
 from ecs_operator.api.units import cpu_quantity_to_units, memory_quantity_to_mib
+from ecs_operator.names import CLUSTER_LABEL as CLUSTER_LABEL
+from ecs_operator.names import RETIREMENT_ANNOTATION as RETIREMENT_ANNOTATION
+from ecs_operator.names import SPOT_INTERRUPTION_ANNOTATION as SPOT_INTERRUPTION_ANNOTATION
+from ecs_operator.names import TASK_UID_LABEL, TIME_FORMAT
 from ecs_operator.reconcile.selectors import matches
 
 # The ECS agent reserves these TCP ports on Linux (ecs-semantics §6.2).
 RESERVED_TCP_PORTS: tuple[int, ...] = (22, 2375, 2376, 51678, 51679)
-MANAGED_LABEL = "ecs-operator.dev/task-uid"
-CLUSTER_LABEL = "ecs-operator.dev/cluster"
+MANAGED_LABEL = TASK_UID_LABEL  # a pod with this label is a task's pod
 
-RETIREMENT_ANNOTATION = "ecs-operator.dev/retirement-date"
-"""On a node: the RFC 3339 time its tasks are retired (ecs-semantics §7)."""
-SPOT_INTERRUPTION_ANNOTATION = "ecs-operator.dev/spot-interruption"
-"""On a node: the RFC 3339 deadline of its spot interruption (ECS's two-minute warning)."""
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
@@ -202,7 +201,7 @@ def desired_instance_status(
         {
             "agentConnected": node_ready(node),
             "ec2InstanceId": node["metadata"]["name"],
-            "registeredAt": status.get("registeredAt") or now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "registeredAt": status.get("registeredAt") or now.strftime(TIME_FORMAT),
             "attributes": builtin_attributes(node) + custom,
             "registeredResources": registered,
             "remainingResources": remaining_resources(registered, claims),

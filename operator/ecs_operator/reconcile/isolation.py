@@ -34,11 +34,11 @@ from typing import Any
 
 from ecs_operator.api.meta import owner_reference
 from ecs_operator.api.units import mib_to_memory_quantity
+from ecs_operator.names import LAUNCH_TYPE_LABEL as LAUNCH_TYPE_LABEL
+from ecs_operator.names import PLATFORM_REVISION_ANNOTATION as PLATFORM_REVISION_ANNOTATION
 from ecs_operator.reconcile.fargate import container_sizes, cpu_quantity
 from ecs_operator.reconcile.instances import MANAGED_LABEL
 
-LAUNCH_TYPE_LABEL = "ecs-operator.dev/launch-type"
-PLATFORM_REVISION_ANNOTATION = "ecs-operator.dev/platform-revision"
 KEPT_CAPABILITIES = ("NET_BIND_SERVICE",)
 
 

@@ -41,9 +41,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ecs_operator.api.meta import owner_reference
+from ecs_operator.names import SERVICE_LABEL as SERVICE_LABEL
+from ecs_operator.names import TARGET_LABEL as TARGET_LABEL
 
-SERVICE_LABEL = "ecs-operator.dev/service"
-TARGET_LABEL = "ecs-operator.dev/target"
 REGISTERED = "registered"
 
 

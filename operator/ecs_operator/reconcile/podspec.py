@@ -35,6 +35,15 @@ from typing import Any
 
 from ecs_operator.api.meta import owner_reference
 from ecs_operator.api.units import mib_to_memory_quantity, units_to_cpu_quantity
+from ecs_operator.names import (
+    CLUSTER_LABEL,
+    FAMILY_LABEL,
+    GROUP_ANNOTATION,
+    GROUP_LABEL,
+    REVISION_LABEL,
+    TASK_DEFINITION_ANNOTATION,
+    TASK_LABEL,
+)
 from ecs_operator.reconcile.instances import MANAGED_LABEL
 from ecs_operator.reconcile.isolation import FargateSettings, isolate, user_ids
 from ecs_operator.reconcile.launch import EffectiveTask
@@ -45,7 +54,6 @@ DISCONNECT_TOLERATIONS: tuple[dict[str, str], ...] = tuple(
     for taint in ("not-ready", "unreachable")
 )
 """No `tolerationSeconds`: the DefaultTolerationSeconds admission plugin would otherwise add 300 s."""
-LABEL_PREFIX = "ecs-operator.dev"
 
 
 def pod_name(family: str, uid: str) -> str:
@@ -199,11 +207,11 @@ def build_pod(
     )
     labels = {
         MANAGED_LABEL: task_uid,
-        f"{LABEL_PREFIX}/task": label_value(task_name),
-        f"{LABEL_PREFIX}/cluster": label_value(cluster),
-        f"{LABEL_PREFIX}/group": label_value(group),
-        f"{LABEL_PREFIX}/family": label_value(task.family),
-        f"{LABEL_PREFIX}/revision": str(task.revision),
+        TASK_LABEL: label_value(task_name),
+        CLUSTER_LABEL: label_value(cluster),
+        GROUP_LABEL: label_value(group),
+        FAMILY_LABEL: label_value(task.family),
+        REVISION_LABEL: str(task.revision),
         **(extra_labels or {}),
     }
     pod_spec: dict[str, Any] = {
@@ -224,8 +232,8 @@ def build_pod(
             "namespace": namespace,
             "labels": labels,
             "annotations": {
-                f"{LABEL_PREFIX}/group": group,
-                f"{LABEL_PREFIX}/task-definition": task.reference,
+                GROUP_ANNOTATION: group,
+                TASK_DEFINITION_ANNOTATION: task.reference,
             },
             "ownerReferences": [owner_reference("EcsTask", task_name, task_uid)],
         },

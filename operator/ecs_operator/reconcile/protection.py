@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ecs_operator.api import AppliedProtection, Failure, ProtectionStatus, TaskProtection
+from ecs_operator.names import GROUP
 
 TASK_NOT_VALID = "TASK_NOT_VALID"
 NOT_A_SERVICE_TASK = (
@@ -43,7 +44,7 @@ def is_service_task(task: Mapping[str, Any]) -> bool:
     """Started by a service (an ownerReference to an EcsService, as the service scheduler sets
     it): only such a task can be protected."""
     return any(
-        ref.get("kind") == "EcsService" and str(ref.get("apiVersion", "")).startswith("ecs-operator.dev/")
+        ref.get("kind") == "EcsService" and str(ref.get("apiVersion", "")).startswith(f"{GROUP}/")
         for ref in (task.get("metadata") or {}).get("ownerReferences") or []
     )
 

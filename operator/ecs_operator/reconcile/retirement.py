@@ -45,6 +45,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ecs_operator.names import TIME_FORMAT
+
 MAINTENANCE_REASON = "ECS is performing maintenance on the underlying infrastructure hosting the task"
 STOP_CODE = "ServiceSchedulerInitiated"
 SPOT_REASON = "Your Spot Task was interrupted."
@@ -63,7 +65,7 @@ def parse_date(text: str | None) -> datetime | None:
 
 
 def format_date(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime(TIME_FORMAT)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from ecs_operator import names
 from ecs_operator.lifecycle.observation import format_time, parse_time
 from ecs_operator.reconcile.conditions import set_condition
 from ecs_operator.schedules import (
@@ -57,14 +58,14 @@ from ecs_operator.schedules import (
     should_retry,
 )
 
-PREFIX = "ecs-operator.dev"
-LABEL_SCHEDULE = f"{PREFIX}/scheduled-task"  # the ScheduledTask's name (label-safe), for people
-LABEL_SCHEDULE_UID = f"{PREFIX}/scheduled-task-uid"  # the link the operator follows
-LABEL_OCCURRENCE = f"{PREFIX}/occurrence"  # occurrence_key(...)
-ANNOTATION_SCHEDULED_TIME = f"{PREFIX}/scheduled-time"  # the occurrence, RFC 3339
-ANNOTATION_INDEX = f"{PREFIX}/task-index"  # 1 … taskCount
-ANNOTATION_ATTEMPT = f"{PREFIX}/attempt"  # 1 = the invocation, 2… = retries
-ANNOTATION_RETRIES_EXHAUSTED = f"{PREFIX}/retries-exhausted"  # on the last task of a chain given up
+# The keys a launch carries (ecs_operator.names), by the names this module's callers use.
+LABEL_SCHEDULE = names.SCHEDULED_TASK_LABEL  # the ScheduledTask's name (label-safe), for people
+LABEL_SCHEDULE_UID = names.SCHEDULED_TASK_UID_LABEL  # the link the operator follows
+LABEL_OCCURRENCE = names.OCCURRENCE_LABEL  # occurrence_key(...)
+ANNOTATION_SCHEDULED_TIME = names.SCHEDULED_TIME_ANNOTATION  # the occurrence, RFC 3339
+ANNOTATION_INDEX = names.TASK_INDEX_ANNOTATION  # 1 … taskCount
+ANNOTATION_ATTEMPT = names.ATTEMPT_ANNOTATION  # 1 = the invocation, 2… = retries
+ANNOTATION_RETRIES_EXHAUSTED = names.RETRIES_EXHAUSTED_ANNOTATION  # on the last task of a chain given up
 
 MAX_CATCH_UP = 10  # occurrences launched at most per wake, the most recent ones
 COUNT_LIMIT = 10_000  # skipped occurrences are counted up to this many (then "more than")
