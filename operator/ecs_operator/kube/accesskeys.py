@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Any, cast
 
-from ecs_operator.kube.client import clients
+from kubernetes import client
+
+from ecs_operator.kube.client import as_model, clients
 from ecs_operator.kube.errors import map_api_errors
 from ecs_operator.names import ACCESS_KEY_LABEL
 
@@ -66,5 +67,5 @@ def create(keys_namespace: str, key: AccessKey) -> str:
         "type": "Opaque",
         "stringData": data,
     }
-    clients().core.create_namespaced_secret(keys_namespace, cast(Any, body))
+    clients().core.create_namespaced_secret(keys_namespace, as_model(body, client.V1Secret))
     return name

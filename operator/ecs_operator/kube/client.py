@@ -7,14 +7,18 @@ pods) go through the official client; both must use the same credentials, chosen
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from kubernetes import client, config
+
+from ecs_operator.kube.views import Obj
+
+M = TypeVar("M")
 
 
 @dataclass(frozen=True)
@@ -118,3 +122,19 @@ def _bound_requests(api: client.ApiClient) -> None:
         return unbounded(*args, _request_timeout=_request_timeout or REQUEST_TIMEOUT, **kwargs)
 
     rest.request = request  # type: ignore[method-assign]
+
+
+def as_model(body: Mapping[str, object], model: type[M]) -> M:
+    """`body` passed where the client's signature names a model class (`V1Pod`, …).
+
+    The client serializes a plain dict unchanged (camelCase, exactly as written), which is how the
+    operator builds every body; this states that once, typed, instead of an untyped cast at every call.
+    `model` is only the type the call expects: nothing is converted.
+    """
+    del model
+    return cast(M, body)
+
+
+def plain_object(value: object) -> Obj:
+    """A client model (`V1Pod`, a list, …) as the JSON the API served: camelCase plain dicts."""
+    return cast(Obj, clients().api.sanitize_for_serialization(value))

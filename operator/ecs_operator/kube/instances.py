@@ -9,12 +9,12 @@ over untouched and recomputes the remaining resources from them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from ecs_operator.api.meta import owner_reference
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, NotFound
 from ecs_operator.kube.objects import INSTANCES, Obj
+from ecs_operator.kube.views import ClusterCounts
 from ecs_operator.names import CLUSTER_LABEL, NODE_LABEL
 from ecs_operator.reconcile.instances import changed, desired_instance_status, foreign_usage, instance_name
 
@@ -24,9 +24,9 @@ def sync(
     cluster: str,
     cluster_uid: str,
     node_name: str,
-    node: dict[str, Any] | None,
+    node: Obj | None,
     selected: bool,
-    pods: list[dict[str, Any]],
+    pods: list[Obj],
     launch_type: str | None = None,
 ) -> Obj | None:
     """Bring `<cluster>.<node>` in line with its node; create it when the node is newly selected.
@@ -75,7 +75,7 @@ def _create(cluster: str, cluster_uid: str, node_name: str) -> Obj:
         return objects.get(INSTANCES, instance_name(cluster, node_name))
 
 
-def cluster_counts(cluster: str) -> dict[str, Any]:
+def cluster_counts(cluster: str) -> ClusterCounts:
     """EcsCluster.status counts, from the cluster's container instances."""
     items = objects.list_objects(INSTANCES, label_selector=f"{CLUSTER_LABEL}={cluster}")
     registered = [i for i in items if (i.get("status") or {}).get("status") in ("ACTIVE", "DRAINING")]

@@ -16,13 +16,14 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Protocol, cast
 
-from kubernetes import config
+from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from ecs_operator.kube.client import clients
+from ecs_operator.kube.client import as_model, clients
 from ecs_operator.kube.errors import Conflict, map_api_errors, translate
+from ecs_operator.kube.views import DeleteBody, LeaseBody, LeaseMeta, LeaseSpec, Obj
 from ecs_operator.names import LEASE_LABEL, MICRO_TIME_FORMAT
 from ecs_operator.reconcile.leadership import LeaseRecord
 
@@ -47,7 +48,7 @@ def default_namespace() -> str:
         return "default"
 
 
-def _time(value: Any) -> datetime | None:
+def _time(value: object) -> datetime | None:
     if not value:
         return None
     text = str(value).replace("Z", "+00:00")
@@ -59,7 +60,7 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(MICRO_TIME_FORMAT)
 
 
-def record(obj: dict[str, Any]) -> LeaseRecord:
+def record(obj: Obj) -> LeaseRecord:
     spec = obj.get("spec") or {}
     return LeaseRecord(
         name=obj["metadata"]["name"],
@@ -72,8 +73,16 @@ def record(obj: dict[str, Any]) -> LeaseRecord:
     )
 
 
-def _load(response: Any) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(response.data)
+class _Raw(Protocol):
+    """An unparsed response (`_preload_content=False`): the JSON bytes as served."""
+
+    data: bytes
+
+
+def _load(response: object) -> Obj:
+    """The JSON of a call made with `_preload_content=False`: the client's signature still names
+    the model (`V1Lease`), but what comes back is the raw response, parsed here once."""
+    data: Obj = json.loads(cast(_Raw, response).data)
     return data
 
 
@@ -94,16 +103,16 @@ def _body(
     now: datetime,
     duration: float,
     previous: LeaseRecord | None,
-) -> dict[str, Any]:
+) -> LeaseBody:
     taking = previous is None or previous.holder != holder
     transitions = (previous.transitions if previous is not None else 0) + (
         1 if previous is not None and taking and holder else 0
     )
     acquired = now if taking or previous is None or previous.acquired_at is None else previous.acquired_at
-    metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": {LEASE_LABEL: kind}}
+    metadata: LeaseMeta = {"name": name, "namespace": namespace, "labels": {LEASE_LABEL: kind}}
     if previous is not None:
         metadata["resourceVersion"] = previous.resource_version
-    spec: dict[str, Any] = {
+    spec: LeaseSpec = {
         "holderIdentity": holder,
         "leaseDurationSeconds": int(duration),
         "renewTime": _stamp(now),
@@ -129,10 +138,14 @@ def write(
     body = _body(namespace, name, kind, holder, now, duration, previous)
     api = clients().coordination
     if previous is None:
-        response = api.create_namespaced_lease(namespace, cast(Any, body), _preload_content=False)
+        response = api.create_namespaced_lease(
+            namespace, as_model(body, client.V1Lease), _preload_content=False
+        )
         return record(_load(response))
     try:
-        response = api.replace_namespaced_lease(name, namespace, cast(Any, body), _preload_content=False)
+        response = api.replace_namespaced_lease(
+            name, namespace, as_model(body, client.V1Lease), _preload_content=False
+        )
     except ApiException as exc:
         if exc.status == 404:  # deleted since it was read: as stale as a changed one
             raise Conflict(f"lease {name} is gone", 409) from exc
@@ -146,7 +159,9 @@ def delete(namespace: str, lease: LeaseRecord) -> None:
         clients().coordination.delete_namespaced_lease(
             lease.name,
             namespace,
-            body=cast(Any, {"preconditions": {"resourceVersion": lease.resource_version}}),
+            body=as_model(
+                DeleteBody(preconditions={"resourceVersion": lease.resource_version}), client.V1DeleteOptions
+            ),
             _preload_content=False,
         )
     except ApiException as exc:

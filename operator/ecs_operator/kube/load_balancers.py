@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, cast
 
 from kubernetes import client
 
-from ecs_operator.kube.client import clients
+from ecs_operator.kube.client import as_model, clients, plain_object
 from ecs_operator.kube.errors import AlreadyExists, NotFound, map_api_errors
+from ecs_operator.kube.views import Obj
 from ecs_operator.names import SERVICE_LABEL, TARGET_LABEL
-
-Obj = dict[str, Any]
 
 
 @map_api_errors
 def _create(namespace: str, body: Obj) -> None:
-    clients().core.create_namespaced_service(namespace, cast(Any, body))
+    clients().core.create_namespaced_service(namespace, as_model(body, client.V1Service))
 
 
 @map_api_errors
 def _patch(namespace: str, name: str, body: Obj) -> None:
-    clients().core.patch_namespaced_service(name, namespace, cast(Any, body))
+    clients().core.patch_namespaced_service(name, namespace, body)
 
 
 def ensure_service(body: Obj) -> None:
@@ -34,7 +32,7 @@ def ensure_service(body: Obj) -> None:
 
 
 @map_api_errors
-def _list_pods(namespace: str, service: str) -> list[Any]:
+def _list_pods(namespace: str, service: str) -> list[client.V1Pod]:
     return list(
         clients().core.list_namespaced_pod(namespace, label_selector=f"{SERVICE_LABEL}={service}").items
     )
@@ -42,13 +40,12 @@ def _list_pods(namespace: str, service: str) -> list[Any]:
 
 def target_labels(namespace: str, service: str) -> dict[str, bool]:
     """Each task pod of the service → whether it carries the target label."""
-    return {
-        p.metadata.name: TARGET_LABEL in (p.metadata.labels or {}) for p in _list_pods(namespace, service)
-    }
+    metas = [p.metadata for p in _list_pods(namespace, service)]
+    return {m.name: TARGET_LABEL in (m.labels or {}) for m in metas if m is not None and m.name}
 
 
 @map_api_errors
-def _list_slices(namespace: str, service: str) -> list[Any]:
+def _list_slices(namespace: str, service: str) -> list[client.V1EndpointSlice]:
     api = client.DiscoveryV1Api(clients().api)
     selector = f"kubernetes.io/service-name={service}"
     return list(api.list_namespaced_endpoint_slice(namespace, label_selector=selector).items)
@@ -57,15 +54,14 @@ def _list_slices(namespace: str, service: str) -> list[Any]:
 def target_health_inputs(namespace: str, service: str) -> tuple[list[Obj], list[Obj]]:
     """The service's task pods and its Service's EndpointSlices, as plain objects (the API's
     camelCase), for `reconcile.load_balancers.healthy_targets` to decide on."""
-    api = clients().api
-    pods = [api.sanitize_for_serialization(p) for p in _list_pods(namespace, service)]
-    slices = [api.sanitize_for_serialization(s) for s in _list_slices(namespace, service)]
+    pods = [plain_object(p) for p in _list_pods(namespace, service)]
+    slices = [plain_object(s) for s in _list_slices(namespace, service)]
     return pods, slices
 
 
 @map_api_errors
 def _patch_pod(namespace: str, name: str, body: Obj) -> None:
-    clients().core.patch_namespaced_pod(name, namespace, cast(Any, body))
+    clients().core.patch_namespaced_pod(name, namespace, body)
 
 
 def set_target(namespace: str, pod: str, registered: bool) -> None:

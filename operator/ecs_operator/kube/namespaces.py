@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-from ecs_operator.kube.client import clients
+from ecs_operator.kube.client import clients, plain_object
 from ecs_operator.kube.errors import NotFound, map_api_errors
+from ecs_operator.kube.views import Obj
 
 
 @map_api_errors
-def _get(name: str) -> dict[str, Any]:
-    response = clients().core.read_namespace(name)
-    return cast(dict[str, Any], clients().api.sanitize_for_serialization(response))
+def _get(name: str) -> Obj:
+    return plain_object(clients().core.read_namespace(name))
 
 
 def labels(name: str) -> dict[str, str] | None:

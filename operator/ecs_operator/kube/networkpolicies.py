@@ -8,19 +8,20 @@ task; the operator never updates it (a task's ports cannot change).
 from __future__ import annotations
 
 import contextlib
-from typing import Any, cast
 
-from ecs_operator.kube.client import clients
+from kubernetes import client
+
+from ecs_operator.kube.client import as_model, clients, plain_object
 from ecs_operator.kube.errors import AlreadyExists, map_api_errors
-
-Obj = dict[str, Any]
+from ecs_operator.kube.views import Obj
 
 
 @map_api_errors
 def _create(namespace: str, body: Obj) -> Obj:
-    api = clients()
-    created = api.networking.create_namespaced_network_policy(namespace, cast(Any, body))
-    return cast(Obj, api.api.sanitize_for_serialization(created))
+    created = clients().networking.create_namespaced_network_policy(
+        namespace, as_model(body, client.V1NetworkPolicy)
+    )
+    return plain_object(created)
 
 
 def ensure(namespace: str, body: Obj) -> None:

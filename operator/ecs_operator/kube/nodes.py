@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-from ecs_operator.kube.client import clients
+from ecs_operator.kube.client import clients, plain_object
 from ecs_operator.kube.errors import map_api_errors
 
 
 @map_api_errors
 def labels_by_name() -> dict[str, dict[str, str]]:
     """Every node's labels, by node name (one list call)."""
-    api = clients()
-    listed = cast(dict[str, Any], api.api.sanitize_for_serialization(api.core.list_node()))
+    listed = plain_object(clients().core.list_node())
     return {
         str(n["metadata"]["name"]): dict(n["metadata"].get("labels") or {}) for n in listed.get("items") or []
     }

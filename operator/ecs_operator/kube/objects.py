@@ -7,16 +7,15 @@ nothing is applied. `update_status` wraps the re-read-and-retry loop of architec
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from ecs_operator.kube.client import clients
 from ecs_operator.kube.errors import Conflict, map_api_errors
+from ecs_operator.kube.views import Obj as Obj
 from ecs_operator.names import GROUP as GROUP
 from ecs_operator.names import VERSION as VERSION
-
-Obj = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ def update_status(
     raise Conflict(f"{res.plural}/{name}: still conflicting after {attempts} attempts", 409)
 
 
-def plain(body: Any) -> Obj:
+def plain(body: Mapping[str, object]) -> Obj:
     """A deep plain-dict copy of a Kopf Body (or any mapping), safe to keep and modify."""
     import copy
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import yaml
 from kubernetes import config
@@ -67,7 +66,7 @@ def _first_current_context(files: str) -> str | None:
 
 def _context_namespace(files: str | None, context: str | None) -> str:
     contexts, active = config.list_kube_config_contexts(config_file=files)
-    chosen: dict[str, Any] | None = active
+    chosen: Obj | None = active
     if context is not None:
         chosen = next((c for c in contexts if c.get("name") == context), None)
     return str(((chosen or {}).get("context") or {}).get("namespace") or "")

@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, cast
 
 from kubernetes import client
 
-from ecs_operator.kube.client import clients
+from ecs_operator.kube.client import as_model, clients, plain_object
 from ecs_operator.kube.errors import AlreadyExists, NotFound, map_api_errors
-
-Obj = dict[str, Any]
+from ecs_operator.kube.views import Obj
 
 
 @map_api_errors
 def _create(namespace: str, body: Obj) -> Obj:
-    api = clients()
-    created = api.core.create_namespaced_pod(namespace, cast(Any, body))
-    return cast(Obj, api.api.sanitize_for_serialization(created))
+    return plain_object(clients().core.create_namespaced_pod(namespace, as_model(body, client.V1Pod)))
 
 
 @map_api_errors
 def get(namespace: str, name: str) -> Obj:
-    api = clients()
-    pod = api.core.read_namespaced_pod(name, namespace)
-    return cast(Obj, api.api.sanitize_for_serialization(pod))
+    return plain_object(clients().core.read_namespaced_pod(name, namespace))
 
 
 def get_or_none(namespace: str, name: str) -> Obj | None:

@@ -9,15 +9,16 @@ racing to register the same revision meet on AlreadyExists and compare contents.
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+
+from kubernetes import client
 
 from ecs_operator.api.meta import owner_reference
-from ecs_operator.kube.client import clients
+from ecs_operator.kube.client import as_model, clients
 from ecs_operator.kube.errors import AlreadyExists, map_api_errors
+from ecs_operator.kube.views import Obj
 from ecs_operator.names import FAMILY_LABEL, REVISION_LABEL
 from ecs_operator.reconcile.taskdefs import revision_object_name, snapshot_of, spec_hash
 
-Obj = dict[str, Any]
 SPEC_KEY = "taskDefinition.json"
 HASH_KEY = "specHash"
 
@@ -30,10 +31,10 @@ def _read(namespace: str, name: str) -> Obj:
 
 @map_api_errors
 def _create(namespace: str, body: Obj) -> None:
-    clients().core.create_namespaced_config_map(namespace, cast(Any, body))
+    clients().core.create_namespaced_config_map(namespace, as_model(body, client.V1ConfigMap))
 
 
-def read_revision(namespace: str, family: str, revision: int) -> tuple[dict[str, Any], str]:
+def read_revision(namespace: str, family: str, revision: int) -> tuple[Obj, str]:
     """The snapshot (camelCase spec) and its hash; `NotFound` if that revision was never stored."""
     data = _read(namespace, revision_object_name(family, revision))["data"]
     return json.loads(data[SPEC_KEY]), data.get(HASH_KEY, "")

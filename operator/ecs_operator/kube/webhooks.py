@@ -11,15 +11,13 @@ certificate); then the operator is started with an empty configuration name and 
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 from kubernetes import client
 
-from ecs_operator.kube.client import clients
+from ecs_operator.kube.client import as_model, clients, plain_object
 from ecs_operator.kube.errors import NotFound, map_api_errors
+from ecs_operator.kube.views import Obj
 from ecs_operator.names import ADMISSION_WEBHOOK_LABEL, GROUP, VERSION
 
-Obj = dict[str, Any]
 # A namespace labelled so is not checked at admission (a cluster admin's switch, like Gatekeeper's
 # ignore label): its objects get the handlers' report in status and Events only.
 OPT_OUT_LABEL = ADMISSION_WEBHOOK_LABEL
@@ -60,20 +58,20 @@ def configuration(name: str, client_config: Obj, *, plurals: list[str], webhook:
 @map_api_errors
 def _read(name: str) -> Obj:
     api = client.AdmissionregistrationV1Api(clients().api)
-    return cast(
-        Obj, clients().api.sanitize_for_serialization(api.read_validating_webhook_configuration(name))
-    )
+    return plain_object(api.read_validating_webhook_configuration(name))
 
 
 @map_api_errors
 def _create(body: Obj) -> None:
-    client.AdmissionregistrationV1Api(clients().api).create_validating_webhook_configuration(cast(Any, body))
+    client.AdmissionregistrationV1Api(clients().api).create_validating_webhook_configuration(
+        as_model(body, client.V1ValidatingWebhookConfiguration)
+    )
 
 
 @map_api_errors
 def _replace(name: str, body: Obj) -> None:
     client.AdmissionregistrationV1Api(clients().api).replace_validating_webhook_configuration(
-        name, cast(Any, body)
+        name, as_model(body, client.V1ValidatingWebhookConfiguration)
     )
 
 
