@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import time
 from datetime import timedelta
@@ -528,3 +529,21 @@ async def stopped_task_retention(body: kopf.Body, stopped: kopf.DaemonStopped, *
     if wait > 0 and await stopped.wait(wait):
         return  # the operator stops, or the task is gone
     await loop.run_in_executor(None, finish, objects.plain(body))
+
+
+def _without_finalizer(*fns: object) -> None:
+    """Kopf blocks the deletion of every object a timer or daemon matches with its finalizer (one
+    PATCH per task when it is created, one when it is deleted, and a task that stays deleting
+    while no operator runs). Neither of these earns it: `task_tick` only re-checks a live task,
+    and `stopped_task_retention` deletes the task itself, so a task deleted by someone else leaves
+    the daemon nothing to do; Kopf still stops both when the object goes. So their handlers are
+    registered without it (Kopf removes the finalizer from tasks that carry one from before).
+    """
+    spawning = kopf.get_default_registry()._spawning
+    handlers = spawning._handlers
+    for i, handler in enumerate(handlers):
+        if getattr(handler, "fn", None) in fns:
+            handlers[i] = dataclasses.replace(handler, requires_finalizer=False)
+
+
+_without_finalizer(task_tick, stopped_task_retention)
