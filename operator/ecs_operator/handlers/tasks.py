@@ -45,6 +45,7 @@ from ecs_operator.reconcile.task import (
     FailPlaced,
     Finish,
     InstanceView,
+    Observation,
     Observe,
     Place,
     PodView,
@@ -234,12 +235,30 @@ def _finish(task: Obj, step: Finish) -> None:
 
 
 def _observe(task: Obj, view: TaskView, pod: PodView | None, launch: LaunchStage) -> None:
-    """Status from the pod; stop the pod when StopTask or a stop cause says so."""
-    status = task.get("status") or {}
+    """Status from the pod; stop the pod when StopTask or a stop cause says so.
+
+    The observation is computed from the task as the write reads it: a copy from the index may be
+    a little behind this process's own last write, and a 409 then recomputes it from the fresh
+    task instead of writing fields (timestamps, the first stop cause) derived from the stale one.
+    """
     specs = tl.container_specs(tl.resolve_task(task))
-    result = observation(view, status, pod, launch, specs, tl.now())
-    if result.fields is not None:
-        write_status(task, result.fields)
+    now = tl.now()
+    results = [observation(view, task.get("status") or {}, pod, launch, specs, now)]
+
+    def compute(obj: Obj) -> Obj | None:
+        if obj is task:
+            return results[0].fields
+        current = obj.get("status") or {}
+        if current.get("lastStatus") == "STOPPED":
+            results.append(Observation(None))
+            return None  # a STOPPED task never comes back; its own event finishes it
+        results.append(observation(TaskView.of(obj, DELAY_ANNOTATION), current, pod, launch, specs, now))
+        return results[-1].fields
+
+    if results[0].fields is not None:
+        meta = task["metadata"]
+        objects.update_status(TASKS, meta["name"], compute, namespace=meta["namespace"], current=task)
+    result = results[-1]
     if result.delete_pod and pod is not None:
         pods.delete(view.namespace, pod.name, result.delete_grace)
     if result.release:
