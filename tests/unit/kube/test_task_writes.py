@@ -140,3 +140,36 @@ def test_the_index_keeps_a_compact_copy() -> None:
         "annotations": {f"{GROUP}/x": "1"},
     }
     assert (slim["spec"], slim["status"], slim["kind"]) == (body["spec"], body["status"], "EcsTask")
+
+
+def test_an_observation_from_a_stale_copy_is_recomputed_from_the_fresh_task(
+    store: FakeStore, cluster: World
+) -> None:
+    """A pod event handled with an index copy older than this process's last write: the 409
+    recomputes from the fresh task, so a recorded stoppingAt is not moved to now."""
+    cluster.task("t")
+    reconcile(store, cluster)
+    store.mutate(GROUP, TASKS.plural, "t", lambda o: o["spec"].update(desiredStatus="STOPPED"), NAMESPACE)
+    stale = cluster.get(TASKS.plural, "t")  # StopTask, still PENDING, as the index may hold it
+    (pod,) = store.all("", "pods", NAMESPACE)
+    name = pod["metadata"]["name"]
+    earlier = "2026-01-01T00:00:00Z"
+
+    def running_and_deleting(obj: Obj) -> None:
+        obj["metadata"]["deletionTimestamp"] = earlier
+        obj["status"] = {
+            "phase": "Running",
+            "containerStatuses": [{"name": "web", "state": {"running": {"startedAt": earlier}}}],
+        }
+
+    store.mutate("", "pods", name, running_and_deleting, NAMESPACE)
+    store.mutate(
+        GROUP,
+        TASKS.plural,
+        "t",
+        lambda o: o["status"].update(lastStatus="STOPPING", stoppingAt=earlier, desiredStatus="STOPPED"),
+        NAMESPACE,
+    )
+    tasks.reconcile_task(stale, store.all(GROUP, INSTANCES.plural), store.all("", "pods", NAMESPACE)[0], True)
+    status = cluster.get(TASKS.plural, "t")["status"]
+    assert (status["lastStatus"], status["stoppingAt"]) == ("STOPPING", earlier)
