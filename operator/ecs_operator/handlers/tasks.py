@@ -67,6 +67,29 @@ Idx = kopf.Index[str, dict[str, Any]]
 # Task uids whose pod this process has seen (created, read, or delivered by the watch): marker 1
 # of "the pod was created" (`reconcile.task`). Entries go when their task stops or is deleted.
 _pods_seen: set[str] = set()
+# The task as this process last wrote it, by uid (a compact copy): a pod's event prefers it to
+# the index's copy when it is newer, so it does not decide from a status the watch has not
+# delivered back yet (each such decision costs a 409 and a GET). An entry goes once the index
+# has caught up with it, or with its task.
+_written: dict[str, Obj] = {}
+
+
+def _remember(written: Obj | None) -> Obj | None:
+    if written is not None and written.get("metadata", {}).get("uid"):
+        _written[str(written["metadata"]["uid"])] = slim(written)
+    return written
+
+
+def _forget(uid: str) -> None:
+    _pods_seen.discard(uid)
+    _written.pop(uid, None)
+
+
+def _rv(obj: Obj) -> int:
+    try:
+        return int(obj["metadata"]["resourceVersion"])
+    except (KeyError, TypeError, ValueError):
+        return 0
 
 
 @kopf.index(GROUP, VERSION, "ecscontainerinstances")
@@ -100,7 +123,9 @@ def write_status(task: Obj, fields: dict[str, Any], *, unplaced: bool = False) -
         diff = {k: v for k, v in fields.items() if current.get(k) != v}
         return diff or None
 
-    return objects.update_status(TASKS, meta["name"], compute, namespace=meta["namespace"], current=task)
+    return _remember(
+        objects.update_status(TASKS, meta["name"], compute, namespace=meta["namespace"], current=task)
+    )
 
 
 def fail(task: Obj, error: tl.LaunchFailed) -> None:
@@ -182,6 +207,7 @@ def place_and_start(task: Obj, instances: list[Obj]) -> None:
         fields["capacityProviderName"] = launched.capacity_provider
     try:
         updated = tl.record_placement(task, fields)
+        _remember(updated)
     except tl.PlacedElsewhere as lost:
         if lost.taken.stopped or lost.taken.instance != name:
             _release(name, meta["uid"])  # roll back: this claim names a placement that never was
@@ -228,7 +254,7 @@ def _finish(task: Obj, step: Finish) -> None:
     if step.delete_pod is not None:
         pods.delete(meta["namespace"], step.delete_pod, 0)
     release_claim(task)
-    _pods_seen.discard(meta["uid"])
+    _forget(meta["uid"])
     if step.expired:
         with contextlib.suppress(NotFound):
             objects.delete(TASKS, meta["name"], meta["namespace"])
@@ -257,7 +283,9 @@ def _observe(task: Obj, view: TaskView, pod: PodView | None, launch: LaunchStage
 
     if results[0].fields is not None:
         meta = task["metadata"]
-        objects.update_status(TASKS, meta["name"], compute, namespace=meta["namespace"], current=task)
+        _remember(
+            objects.update_status(TASKS, meta["name"], compute, namespace=meta["namespace"], current=task)
+        )
     result = results[-1]
     if result.delete_pod and pod is not None:
         pods.delete(view.namespace, pod.name, result.delete_grace)
@@ -431,7 +459,7 @@ def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
     task = objects.plain(body)
     if type == "DELETED":
         release_claim(task)
-        _pods_seen.discard(task["metadata"]["uid"])
+        _forget(task["metadata"]["uid"])
         return
     if not leadership.owns(str(task["spec"].get("cluster", ""))):
         return
@@ -468,6 +496,11 @@ def _indexed_task(kwargs: dict[str, Any], uid: str) -> Obj | None:
     not there yet, or its copy predates the placement record the pod was created after."""
     index: Idx = kwargs["task_bodies"]
     task = next(iter(index.get(uid, ())), None)
+    mine = _written.get(uid)
+    if mine is not None and task is not None and _rv(task) >= _rv(mine):
+        _written.pop(uid, None)  # the watch caught up: the index's copy is as new
+    elif mine is not None:
+        task = mine
     if task is None:
         return None
     status = task.get("status") or {}

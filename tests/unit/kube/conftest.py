@@ -137,6 +137,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStore]:
     monkeypatch.setattr(services, "_locks", {})
     monkeypatch.setattr(services, "_dirty", set())
     monkeypatch.setattr(tasks, "_pods_seen", set())
+    monkeypatch.setattr(tasks, "_written", {})
     tl._revision.cache_clear()
     yield fake
     tl._revision.cache_clear()

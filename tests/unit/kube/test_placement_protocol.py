@@ -54,12 +54,12 @@ def crash_at(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 def another_process() -> Iterator[None]:
     """What runs inside is another replica: its own snapshot overlay, placement locks and memory
     of the pods it has seen."""
-    saved = snapshots._latest, snapshots._cluster_locks, tasks._pods_seen
-    snapshots._latest, snapshots._cluster_locks, tasks._pods_seen = {}, {}, set()
+    saved = snapshots._latest, snapshots._cluster_locks, tasks._pods_seen, tasks._written
+    snapshots._latest, snapshots._cluster_locks, tasks._pods_seen, tasks._written = {}, {}, set(), {}
     try:
         yield
     finally:
-        snapshots._latest, snapshots._cluster_locks, tasks._pods_seen = saved
+        snapshots._latest, snapshots._cluster_locks, tasks._pods_seen, tasks._written = saved
 
 
 def instances(store: FakeStore, without: str | None = None) -> list[Obj]:

@@ -104,16 +104,22 @@ def test_a_pod_event_reads_its_task_from_the_index(store: FakeStore, cluster: Wo
 
 
 @pytest.mark.parametrize("copy", ["missing", "before-placement"])
+@pytest.mark.parametrize("placed_by", ["this-process", "a-peer"])
 def test_a_pod_event_reads_the_task_when_the_index_is_behind(
-    store: FakeStore, cluster: World, copy: str
+    store: FakeStore, cluster: World, copy: str, placed_by: str
 ) -> None:
+    """Behind the pod, the index's copy is not used: this process's own last write serves when it
+    made it; a placement a peer recorded is read from the API server."""
     unplaced = cluster.task("t")
     reconcile(store, cluster)
+    if placed_by == "a-peer":
+        tasks._written.clear()
     index = {} if copy == "missing" else {unplaced["metadata"]["uid"]: [tasks.slim(unplaced)]}
     store.calls.clear()
     _pod_event(store, cluster, index)
-    assert [(c.verb, c.plural) for c in store.calls if c.plural == TASKS.plural] == [("get", "ecstasks")]
-    assert writes(store) == []  # the fresh copy is placed and names the pod: nothing to do
+    reads = [(c.verb, c.plural) for c in store.calls if c.plural == TASKS.plural]
+    assert reads == ([] if placed_by == "this-process" else [("get", "ecstasks")])
+    assert writes(store) == []  # the copy used is placed and names the pod: nothing to do
 
 
 def test_the_index_keeps_a_compact_copy() -> None:
