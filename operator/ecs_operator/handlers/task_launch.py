@@ -135,10 +135,23 @@ def revision_snapshot(namespace: str, family: str, revision: int) -> dict[str, A
 
 
 def resolve_task(task: Obj) -> EffectiveTask:
-    """The task definition revision (resolved now) with the task's overrides applied."""
+    """The task's effective definition: its revision with the task's overrides applied.
+
+    The one resolver of a task's definition (RunTask, services, schedules, the CLI, the task
+    planner): a placed task's is the revision it was placed with (``status.taskDefinition``, an
+    immutable snapshot, cached); an unplaced task's is its ``spec.taskDefinition`` resolved now
+    (a family alone: its latest ACTIVE revision). `NotYet` while a young task's definition is
+    still being registered; `LaunchFailed` when it cannot be resolved.
+    """
     meta, spec = task["metadata"], task["spec"]
     namespace = meta["namespace"]
+    recorded = (task.get("status") or {}).get("taskDefinition")
     try:
+        if recorded:
+            placed = parse_ref(str(recorded))
+            if placed.revision is not None:
+                snapshot = revision_snapshot(namespace, placed.family, placed.revision)
+                return effective_task(placed.family, placed.revision, snapshot, spec.get("overrides"))
         ref = parse_ref(str(spec["taskDefinition"]))
         young = now() - (parse_time(meta.get("creationTimestamp")) or now()) < REGISTRATION_GRACE
         try:
@@ -163,15 +176,6 @@ def resolve_task(task: Obj) -> EffectiveTask:
         ) from exc
     except ValueError as exc:
         raise LaunchFailed(f"TaskFailedToStart: {exc}", [{"reason": "INVALID", "detail": str(exc)}]) from exc
-
-
-def placed_task(task: Obj) -> EffectiveTask:
-    """The revision the task was placed with (status.taskDefinition), overrides applied."""
-    meta, spec, status = task["metadata"], task["spec"], task.get("status") or {}
-    ref = parse_ref(str(status.get("taskDefinition") or spec["taskDefinition"]))
-    assert ref.revision is not None
-    snapshot = revision_snapshot(meta["namespace"], ref.family, ref.revision)
-    return effective_task(ref.family, ref.revision, snapshot, spec.get("overrides"))
 
 
 def container_specs(task: EffectiveTask) -> list[ContainerSpec]:
@@ -366,7 +370,7 @@ def recommit(task: Obj, inst: Obj) -> Launched:
 
     `LaunchFailed` when it no longer fits there: the task cannot start uncounted.
     """
-    effective = placed_task(task)
+    effective = resolve_task(task)
     request = _request(task, effective, (inst.get("status") or {}).get("launchType"))
     snapshot = snapshot_from_objects([inst], cluster=task["spec"]["cluster"])
     _, chosen = _choose(snapshot, request, inst["metadata"]["name"], random.Random(task["metadata"]["uid"]))

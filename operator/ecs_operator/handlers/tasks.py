@@ -1,25 +1,24 @@
 """EcsTask handlers: RunTask/StartTask, the ECS task lifecycle from the pod, StopTask.
 
-Level-triggered: every event of a task or of its pod runs `reconcile_task`, which looks at what is
-there (status, pod) and takes the next step; every step is idempotent. The task's status is
-written with compare-and-swap too, because the task's and the pod's events can be handled at the
-same time. The pure parts are in `reconcile.launch`, `reconcile.podspec` and `lifecycle`.
+Level-triggered: every event of a task or of its pod runs `reconcile_task`, which builds compact
+views of the task, its pod and its instance, asks the task planner (`reconcile.task.decide`, whose
+docstring holds the table of steps and the argument for the one-write placement) for the next
+step, and applies it. Every step is idempotent. The task's status is written with
+compare-and-swap, because the task's and the pod's events can be handled at the same time.
 
-- STOPPED: release the claim; delete the task after the retention period.
-- not placed, desired RUNNING: place, commit the claim, record the placement, create the pod.
-- not placed, desired STOPPED: STOPPED (UserInitiated).
-- placed, no pod yet: create the pod.
-- pod present: status from the pod; delete the pod (SIGTERM, then SIGKILL after stopTimeout) when
-  StopTask or a stop cause (an essential container exited) says so.
-- pod gone after it existed: STOPPED; release the claim.
+The pod's events read the task from a watch-fed index (`task_bodies`), not from the API server;
+a GET is made only when the index has not caught up with the pod (the task is missing there, or
+its view predates the placement the pod comes from).
 
-Before each pass, `task_protection.sync` answers a new `spec.protection` (UpdateTaskProtection).
+Before each pass of a task event, `task_protection.sync` answers a new `spec.protection`
+(UpdateTaskProtection).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import time
 from datetime import timedelta
@@ -35,24 +34,62 @@ from ecs_operator.handlers.badinput import reports_bad_input, warn_once
 from ecs_operator.kube import claims, objects, pods
 from ecs_operator.kube.errors import Conflict, NotFound
 from ecs_operator.kube.objects import TASKS, Obj
-from ecs_operator.lifecycle import (
-    DesiredStatus,
-    LaunchStage,
-    StopDecision,
-    TaskObservation,
-    TaskStatus,
-    should_stop_task,
-    task_status_from_pod,
-    user_stop,
-)
-from ecs_operator.lifecycle.deregistration import DELAY_ANNOTATION, held_until
+from ecs_operator.lifecycle import LaunchStage, TaskStatus
+from ecs_operator.lifecycle.deregistration import DELAY_ANNOTATION
 from ecs_operator.lifecycle.observation import parse_time
 from ecs_operator.names import GROUP, VERSION
 from ecs_operator.reconcile.instances import MANAGED_LABEL
 from ecs_operator.reconcile.ledger import claims_of
+from ecs_operator.reconcile.podspec import pod_name
+from ecs_operator.reconcile.task import (
+    CreatePod,
+    FailPlaced,
+    Finish,
+    InstanceView,
+    Observation,
+    Observe,
+    Place,
+    PodView,
+    RecordPod,
+    Step,
+    StopLost,
+    StopUnplaced,
+    TaskView,
+    decide,
+    observation,
+    placement_fields,
+    pod_created,
+)
 
 RETENTION = timedelta(seconds=int(os.environ.get("ECS_OPERATOR_STOPPED_TASK_RETENTION", "3600")))
 Idx = kopf.Index[str, dict[str, Any]]
+
+# Task uids whose pod this process has seen (created, read, or delivered by the watch): marker 1
+# of "the pod was created" (`reconcile.task`). Entries go when their task stops or is deleted.
+_pods_seen: set[str] = set()
+# The task as this process last wrote it, by uid (a compact copy): a pod's event prefers it to
+# the index's copy when it is newer, so it does not decide from a status the watch has not
+# delivered back yet (each such decision costs a 409 and a GET). An entry goes once the index
+# has caught up with it, or with its task.
+_written: dict[str, Obj] = {}
+
+
+def _remember(written: Obj | None) -> Obj | None:
+    if written is not None and written.get("metadata", {}).get("uid"):
+        _written[str(written["metadata"]["uid"])] = slim(written)
+    return written
+
+
+def _forget(uid: str) -> None:
+    _pods_seen.discard(uid)
+    _written.pop(uid, None)
+
+
+def _rv(obj: Obj) -> int:
+    try:
+        return int(obj["metadata"]["resourceVersion"])
+    except (KeyError, TypeError, ValueError):
+        return 0
 
 
 @kopf.index(GROUP, VERSION, "ecscontainerinstances")
@@ -86,7 +123,9 @@ def write_status(task: Obj, fields: dict[str, Any], *, unplaced: bool = False) -
         diff = {k: v for k, v in fields.items() if current.get(k) != v}
         return diff or None
 
-    return objects.update_status(TASKS, meta["name"], compute, namespace=meta["namespace"], current=task)
+    return _remember(
+        objects.update_status(TASKS, meta["name"], compute, namespace=meta["namespace"], current=task)
+    )
 
 
 def fail(task: Obj, error: tl.LaunchFailed) -> None:
@@ -108,21 +147,6 @@ def fail(task: Obj, error: tl.LaunchFailed) -> None:
         unplaced=True,
     )
     kopf.warn(cast(kopf.Body, task), reason="TaskFailedToStart", message=f"{error.reason}: {error.failures}")
-
-
-def desired(task: Obj) -> DesiredStatus:
-    spec_desired = task["spec"].get("desiredStatus", "RUNNING")
-    status_desired = (task.get("status") or {}).get("desiredStatus")
-    return DesiredStatus.STOPPED if "STOPPED" in (spec_desired, status_desired) else DesiredStatus.RUNNING
-
-
-def stop_decision(task: Obj) -> StopDecision:
-    status = task.get("status") or {}
-    if status.get("stopCode"):
-        from ecs_operator.lifecycle import StopCode
-
-        return StopDecision(StopCode(status["stopCode"]), status.get("stoppedReason") or "")
-    return user_stop(task["spec"].get("stopReason"))
 
 
 def _launch_when_registered(task: Obj, instances: list[Obj]) -> tl.Launched | None:
@@ -147,7 +171,11 @@ def _launch_when_registered(task: Obj, instances: list[Obj]) -> tl.Launched | No
 
 
 def place_and_start(task: Obj, instances: list[Obj]) -> None:
-    """Claim, record the placement by CAS on the task, then create the pod (`reconcile.ledger`)."""
+    """Claim, record the placement by CAS on the task, then create the pod (`reconcile.ledger`).
+
+    The placement record carries PENDING, podName and the first observation: one status write
+    (`reconcile.task`). No Event: ECS has no per-task placement event.
+    """
     meta = task["metadata"]
     launched = _launch_when_registered(task, instances)
     if launched is None:
@@ -163,16 +191,15 @@ def place_and_start(task: Obj, instances: list[Obj]) -> None:
         ),
         None,
     )
-    moment = tl.stamp(tl.now())
+    status = task.get("status") or {}
     fields: dict[str, Any] = {
-        "lastStatus": "PENDING",
-        "desiredStatus": "RUNNING",
+        **placement_fields(tl.container_specs(launched.task), tl.now(), status.get("createdAt")),
         "taskDefinition": launched.task.reference,
         "group": tl.group_of(task, launched.task),
         "containerInstance": name,
+        "podName": pod_name(launched.task.family, meta["uid"]),
         "cpu": launched.task.cpu,
         "memory": launched.task.memory,
-        "createdAt": (task.get("status") or {}).get("createdAt") or moment,
     }
     if zone:
         fields["availabilityZone"] = zone
@@ -180,6 +207,7 @@ def place_and_start(task: Obj, instances: list[Obj]) -> None:
         fields["capacityProviderName"] = launched.capacity_provider
     try:
         updated = tl.record_placement(task, fields)
+        _remember(updated)
     except tl.PlacedElsewhere as lost:
         if lost.taken.stopped or lost.taken.instance != name:
             _release(name, meta["uid"])  # roll back: this claim names a placement that never was
@@ -190,15 +218,11 @@ def place_and_start(task: Obj, instances: list[Obj]) -> None:
         metrics.capacity_provider_placed(str(task["spec"].get("cluster", "")), launched.capacity_provider)
     for other in launched.others:  # claims of earlier attempts that lost (crash, race)
         _release(other, meta["uid"])
-    pod = tl.create_pod(updated, launched.task, inst, launched.claim)
+    if (updated.get("status") or {}).get("desiredStatus") == "STOPPED":
+        return  # stopped while being placed (a scale-in): its next pass ends it, no pod is made
+    tl.create_pod(updated, launched.task, inst, launched.claim)
+    _pods_seen.add(meta["uid"])
     crashpoint("after-pod")
-    write_status(updated, {"podName": pod["metadata"]["name"]})
-    kopf.event(
-        cast(kopf.Body, task),
-        type="Normal",
-        reason="Placed",
-        message=f"Task {meta['name']} placed on {name}.",
-    )
 
 
 def _release(instance: str, uid: str) -> None:
@@ -220,110 +244,149 @@ def finish(task: Obj, pod: Obj | None = None) -> None:
     `pod`: a pod of the task seen by the caller (a peer that read the task before it stopped can
     create it late); it goes too, so no pod runs uncounted. Its own events bring it here.
     """
-    if pod is not None and not pod["metadata"].get("deletionTimestamp"):
-        pods.delete(task["metadata"]["namespace"], pod["metadata"]["name"], 0)
+    step = decide(TaskView.of(task), PodView.of(pod) if pod else None, None, tl.now(), retention=RETENTION)
+    assert isinstance(step, Finish), step
+    _finish(task, step)
+
+
+def _finish(task: Obj, step: Finish) -> None:
+    meta = task["metadata"]
+    if step.delete_pod is not None:
+        pods.delete(meta["namespace"], step.delete_pod, 0)
     release_claim(task)
-    stopped_at = parse_time((task.get("status") or {}).get("stoppedAt"))
-    if stopped_at is not None and tl.now() - stopped_at > RETENTION:
+    _forget(meta["uid"])
+    if step.expired:
         with contextlib.suppress(NotFound):
-            objects.delete(TASKS, task["metadata"]["name"], task["metadata"]["namespace"])
+            objects.delete(TASKS, meta["name"], meta["namespace"])
 
 
-def observe(task: Obj, pod: Obj | None) -> None:
-    """Status from the pod; stop the pod when StopTask or a stop cause says so."""
-    status = task.get("status") or {}
-    effective = tl.placed_task(task)
-    specs = tl.container_specs(effective)
-    launch = LaunchStage.POD_CREATED if status.get("podName") else LaunchStage.PLACED
-    previous = TaskObservation.from_status(status, specs)
-    wanted = desired(task)
-    obs = task_status_from_pod(
-        pod,
-        containers=specs,
-        desired_status=wanted,
-        launch=launch,
-        now=tl.now(),
-        previous=previous,
-        stop=stop_decision(task) if wanted is DesiredStatus.STOPPED else None,
-    )
-    cause = should_stop_task(obs) if wanted is DesiredStatus.RUNNING else None
-    if cause is not None:
-        # Record why first, then stop: a pod deleted while desired RUNNING reads as lost.
-        write_status(
-            task, {"desiredStatus": "STOPPED", "stopCode": cause.code.value, "stoppedReason": cause.reason}
+def _observe(task: Obj, view: TaskView, pod: PodView | None, launch: LaunchStage) -> None:
+    """Status from the pod; stop the pod when StopTask or a stop cause says so.
+
+    The observation is computed from the task as the write reads it: a copy from the index may be
+    a little behind this process's own last write, and a 409 then recomputes it from the fresh
+    task instead of writing fields (timestamps, the first stop cause) derived from the stale one.
+    """
+    specs = tl.container_specs(tl.resolve_task(task))
+    now = tl.now()
+    results = [observation(view, task.get("status") or {}, pod, launch, specs, now)]
+
+    def compute(obj: Obj) -> Obj | None:
+        if obj is task:
+            return results[0].fields
+        current = obj.get("status") or {}
+        if current.get("lastStatus") == "STOPPED":
+            results.append(Observation(None))
+            return None  # a STOPPED task never comes back; its own event finishes it
+        results.append(observation(TaskView.of(obj, DELAY_ANNOTATION), current, pod, launch, specs, now))
+        return results[-1].fields
+
+    if results[0].fields is not None:
+        meta = task["metadata"]
+        _remember(
+            objects.update_status(TASKS, meta["name"], compute, namespace=meta["namespace"], current=task)
         )
-        return
-    fields = obs.to_status()
-    stopping = (
-        pod is not None and wanted is DesiredStatus.STOPPED and not pod["metadata"].get("deletionTimestamp")
-    )
-    hold = (
-        held_until(
-            delay=int((task["metadata"].get("annotations") or {}).get(DELAY_ANNOTATION) or 0),
-            last_status=status.get("lastStatus"),
-            deregistered_at=parse_time(status.get("deregisteredAt")),
-            now=tl.now(),
-        )
-        if stopping and obs.last_status is TaskStatus.DEACTIVATING
-        else None
-    )
-    if hold is not None and not status.get("deregisteredAt"):
-        fields["deregisteredAt"] = tl.stamp(hold[0])
-    write_status(task, fields)
-    if hold is not None:
-        return  # DEACTIVATING: the load balancer drains it; a later pass (task_tick) stops the pod
-    if stopping and pod is not None:
-        grace = pod["spec"].get("terminationGracePeriodSeconds")
-        pods.delete(task["metadata"]["namespace"], pod["metadata"]["name"], grace)
-    if obs.last_status is TaskStatus.STOPPED:
+    result = results[-1]
+    if result.delete_pod and pod is not None:
+        pods.delete(view.namespace, pod.name, result.delete_grace)
+    if result.release:
         release_claim(task)
 
 
 def reconcile_task(task: Obj, instances: list[Obj], pod: Obj | None = None, pod_known: bool = False) -> None:
-    """One level-triggered pass over a task; the pod is read unless the caller has it (`pod_known`)."""
-    status = task.get("status") or {}
-    if status.get("lastStatus") == "STOPPED":
-        finish(task, pod)
-        return
-    if not status.get("containerInstance"):
-        if desired(task) is DesiredStatus.STOPPED:
-            moment = tl.stamp(tl.now())
-            decision = user_stop(task["spec"].get("stopReason"))
+    """One level-triggered pass over a task; the pod is read unless the caller has it (`pod_known`).
+
+    `pod_known` with `pod` None: the caller knows there is none (its DELETED event), so the pod
+    did exist.
+    """
+    view = TaskView.of(task, DELAY_ANNOTATION)
+    uid = view.uid
+    placed = view.container_instance is not None and view.last_status is not TaskStatus.STOPPED
+    if placed and not pod_known:
+        pod = pods.get_or_none(view.namespace, tl.expected_pod_name(task))
+    seen = pod is not None or (pod_known and placed) or uid in _pods_seen
+    if pod is not None and placed:
+        _pods_seen.add(uid)
+    instance = None
+    if placed:
+        name = str(view.container_instance)
+        instance = next((i for i in instances if i["metadata"]["name"] == name), None)
+        if instance is None and pod is None and not pod_created(view, tl.now(), pod_seen=seen):
+            instance = _read_instance(name)  # the pod is to be created: its instance is needed
+    for _ in range(2):  # a RecordPod is followed by the observation in the same pass
+        step = decide(
+            view,
+            PodView.of(pod) if pod is not None else None,
+            InstanceView.of(instance, uid) if instance is not None else None,
+            tl.now(),
+            pod_seen=seen,
+            retention=RETENTION,
+        )
+        if not isinstance(step, RecordPod):
+            break
+        # Created by a pass of the older two-write protocol that died before recording it: record
+        # it now, or its loss would later read as "never created" and a second pod be made.
+        task = write_status(task, {"podName": step.pod_name}) or task
+        view = TaskView.of(task, DELAY_ANNOTATION)
+    _apply(task, view, step, pod, instance, instances)
+
+
+def _apply(
+    task: Obj, view: TaskView, step: Step, pod: Obj | None, instance: Obj | None, instances: list[Obj]
+) -> None:
+    """Apply one step of the planner (`reconcile.task`)."""
+    if isinstance(step, Finish):
+        _finish(task, step)
+    elif isinstance(step, StopUnplaced):
+        moment = tl.stamp(tl.now())
+        write_status(
+            task,
+            {
+                "lastStatus": "STOPPED",
+                "desiredStatus": "STOPPED",
+                "stopCode": step.decision.code.value,
+                "stoppedReason": step.decision.reason,
+                "stoppedAt": moment,
+                "createdAt": (task.get("status") or {}).get("createdAt") or moment,
+            },
+            unplaced=True,
+        )
+    elif isinstance(step, Place):
+        place_and_start(task, instances)
+    elif isinstance(step, CreatePod):
+        assert instance is not None
+        _create_pod(task, view, instance, step)
+    elif isinstance(step, StopLost):
+        if step.stop_task:
             write_status(
                 task,
-                {
-                    "lastStatus": "STOPPED",
-                    "desiredStatus": "STOPPED",
-                    "stopCode": decision.code.value,
-                    "stoppedReason": decision.reason,
-                    "stoppedAt": moment,
-                    "createdAt": status.get("createdAt") or moment,
-                },
-                unplaced=True,
+                {"desiredStatus": "STOPPED", "stopCode": "TaskFailedToStart", "stoppedReason": step.reason},
             )
-            return
-        place_and_start(task, instances)
+        pods.delete(view.namespace, step.pod_name, 0)
+    elif isinstance(step, FailPlaced):
+        failures = [{"arn": arn, "reason": "MISSING", "detail": detail} for arn, detail in step.failures]
+        fail_placed(task, tl.LaunchFailed(step.reason, failures))
+    elif isinstance(step, Observe):
+        _observe(task, view, PodView.of(pod) if pod is not None else None, step.launch)
+    else:  # RecordPod twice in a row cannot happen: the second decide sees podName
+        raise AssertionError(step)
+
+
+def _create_pod(task: Obj, view: TaskView, inst: Obj, step: CreatePod) -> None:
+    """The placed task's pod (its claim committed again first if the ledger lost it)."""
+    effective = tl.resolve_task(task)
+    claim = _ensure_claim(task, inst) if step.commit_claim else _claim_on(inst, view.uid)
+    if claim is None:
         return
-    if not pod_known:
-        pod = pods.get_or_none(task["metadata"]["namespace"], tl.expected_pod_name(task))
-    inst_name = str(status["containerInstance"])
-    inst = next((i for i in instances if i["metadata"]["name"] == inst_name), None)
-    if pod is None and not status.get("podName") and desired(task) is DesiredStatus.RUNNING:
-        inst = objects.get(objects.INSTANCES, inst_name) if inst is None else inst
-        claim = _ensure_claim(task, inst)
-        if claim is None:
-            return
-        created = tl.create_pod(task, tl.placed_task(task), inst, claim)
-        crashpoint("after-pod")
+    created = tl.create_pod(task, effective, inst, claim)
+    _pods_seen.add(view.uid)
+    crashpoint("after-pod")
+    if view.pod_name is None:  # placed by the older protocol: name it now
         write_status(task, {"podName": created["metadata"]["name"]})
-        return
-    if pod is not None and inst is not None and _off_its_instance(task, pod, inst):
-        return
-    if pod is not None and not status.get("podName"):
-        # Created by a pass that died before recording it (crash point after-pod): record it now,
-        # or the pod's loss would later read as "never created" and a second pod be made.
-        task = write_status(task, {"podName": pod["metadata"]["name"]}) or task
-    observe(task, pod)
+
+
+def _claim_on(inst: Obj, uid: str) -> dict[str, Any] | None:
+    return dict(next((c for n, c in claims_of([inst], uid)), {})) or None
 
 
 def _ensure_claim(task: Obj, inst: Obj) -> dict[str, Any] | None:
@@ -333,8 +396,7 @@ def _ensure_claim(task: Obj, inst: Obj) -> dict[str, Any] | None:
     hand): then it is committed again with the fit re-checked; a task that no longer fits is
     failed (TaskFailedToStart) rather than started uncounted.
     """
-    uid = task["metadata"]["uid"]
-    held = dict(next((c for n, c in claims_of([inst], uid)), {}))
+    held = _claim_on(inst, task["metadata"]["uid"])
     if held:
         return held
     try:
@@ -360,32 +422,19 @@ def fail_placed(task: Obj, error: tl.LaunchFailed) -> None:
     kopf.warn(cast(kopf.Body, task), reason="TaskFailedToStart", message=f"{error.reason}: {error.failures}")
 
 
-def _off_its_instance(task: Obj, pod: Obj, inst: Obj) -> bool:
-    """A pod on another node than its task's instance is a lost task (invariant I6): it is stopped.
-
-    The protocol never creates one (the pod follows the recorded placement); this is the repair
-    for one made by hand or by an older version, so the ledger describes the nodes again.
-    """
-    node, expected = (pod.get("spec") or {}).get("nodeName"), (inst.get("spec") or {}).get("nodeName")
-    if not node or node == expected or pod["metadata"].get("deletionTimestamp"):
-        return False
-    if desired(task) is DesiredStatus.RUNNING:
-        write_status(
-            task,
-            {
-                "desiredStatus": "STOPPED",
-                "stopCode": "TaskFailedToStart",
-                "stoppedReason": f"Task lost: its pod runs on node {node}, not on its container instance "
-                f"{inst['metadata']['name']} (node {expected}).",
-            },
-        )
-    pods.delete(task["metadata"]["namespace"], pod["metadata"]["name"], 0)
-    return True
+def _read_instance(name: str) -> Obj | None:
+    """An instance the snapshot does not hold yet (None when it is gone)."""
+    try:
+        return objects.get(objects.INSTANCES, name)
+    except NotFound:
+        return None
 
 
 def _instances(kwargs: dict[str, Any], cluster: str) -> list[Obj]:
+    """The cluster's instances as the watch holds them, not copied: placement and the planner only
+    read them (a commit's answer goes to `snapshots`, never into these)."""
     index: Idx = kwargs["instance_objects"]
-    return [dict(i) for i in index.get(cluster, ())]
+    return list(index.get(cluster, ()))
 
 
 def report_bad_task(task: Obj, message: str) -> None:
@@ -410,6 +459,7 @@ def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
     task = objects.plain(body)
     if type == "DELETED":
         release_claim(task)
+        _forget(task["metadata"]["uid"])
         return
     if not leadership.owns(str(task["spec"].get("cluster", ""))):
         return
@@ -419,6 +469,48 @@ def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
     reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))))
 
 
+def slim(body: Any) -> Obj:
+    """A task as the planner reads it, for the index: without managedFields or others' annotations."""
+    meta = body["metadata"]
+    kept = ("name", "namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "labels")
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k.startswith(GROUP)}
+    return objects.plain(
+        {
+            "apiVersion": body.get("apiVersion"),
+            "kind": body.get("kind"),
+            "metadata": {**{k: meta[k] for k in kept if k in meta}, "annotations": annotations},
+            "spec": body.get("spec") or {},
+            "status": body.get("status") or {},
+        }
+    )
+
+
+@kopf.index(GROUP, VERSION, "ecstasks")
+def task_bodies(body: kopf.Body, **_: Any) -> dict[str, Obj]:
+    """Tasks by uid, as the watch last delivered them: what a pod's event reads (no GET per event)."""
+    return {str(body.metadata.uid): slim(body)}
+
+
+def _indexed_task(kwargs: dict[str, Any], uid: str) -> Obj | None:
+    """The task from the index, or None when the index has not caught up with the pod: the task is
+    not there yet, or its copy predates the placement record the pod was created after."""
+    index: Idx = kwargs["task_bodies"]
+    task = next(iter(index.get(uid, ())), None)
+    mine = _written.get(uid)
+    if mine is not None and task is not None and _rv(task) >= _rv(mine):
+        _written.pop(uid, None)  # the watch caught up: the index's copy is as new
+    elif mine is not None:
+        task = mine
+    if task is None:
+        return None
+    status = task.get("status") or {}
+    if status.get("lastStatus") != "STOPPED" and not (
+        status.get("containerInstance") and status.get("podName")
+    ):
+        return None  # a pod exists (or existed) only after its placement was recorded
+    return task
+
+
 @kopf.on.event("", "v1", "pods", labels={MANAGED_LABEL: kopf.PRESENT})
 @metrics.counts_errors("EcsTask")
 @reports_bad_input("EcsTask")
@@ -426,11 +518,14 @@ def task_pod_changed(body: kopf.Body, type: str, namespace: str | None, **kwargs
     owner = next((o for o in body.metadata.get("ownerReferences") or [] if o.get("kind") == "EcsTask"), None)
     if owner is None:
         return
-    try:
-        task = objects.get(TASKS, owner["name"], str(namespace))
-    except NotFound:
-        return
-    if task["metadata"]["uid"] != owner.get("uid"):
+    uid = str(owner.get("uid"))
+    task = _indexed_task(kwargs, uid)
+    if task is None:
+        try:
+            task = objects.get(TASKS, owner["name"], str(namespace))
+        except NotFound:
+            return
+    if task["metadata"]["uid"] != uid:
         return
     if not leadership.owns(str(task["spec"].get("cluster", ""))):
         return
@@ -486,3 +581,21 @@ async def stopped_task_retention(body: kopf.Body, stopped: kopf.DaemonStopped, *
     if wait > 0 and await stopped.wait(wait):
         return  # the operator stops, or the task is gone
     await loop.run_in_executor(None, finish, objects.plain(body))
+
+
+def _without_finalizer(*fns: object) -> None:
+    """Kopf blocks the deletion of every object a timer or daemon matches with its finalizer (one
+    PATCH per task when it is created, one when it is deleted, and a task that stays deleting
+    while no operator runs). Neither of these earns it: `task_tick` only re-checks a live task,
+    and `stopped_task_retention` deletes the task itself, so a task deleted by someone else leaves
+    the daemon nothing to do; Kopf still stops both when the object goes. So their handlers are
+    registered without it (Kopf removes the finalizer from tasks that carry one from before).
+    """
+    spawning = kopf.get_default_registry()._spawning
+    handlers = spawning._handlers
+    for i, handler in enumerate(handlers):
+        if getattr(handler, "fn", None) in fns:
+            handlers[i] = dataclasses.replace(handler, requires_finalizer=False)
+
+
+_without_finalizer(task_tick, stopped_task_retention)

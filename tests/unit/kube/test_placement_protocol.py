@@ -52,13 +52,14 @@ def crash_at(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 
 @contextlib.contextmanager
 def another_process() -> Iterator[None]:
-    """What runs inside is another replica: its own snapshot overlay and placement locks."""
-    saved = snapshots._latest, snapshots._cluster_locks
-    snapshots._latest, snapshots._cluster_locks = {}, {}
+    """What runs inside is another replica: its own snapshot overlay, placement locks and memory
+    of the pods it has seen."""
+    saved = snapshots._latest, snapshots._cluster_locks, tasks._pods_seen, tasks._written
+    snapshots._latest, snapshots._cluster_locks, tasks._pods_seen, tasks._written = {}, {}, set(), {}
     try:
         yield
     finally:
-        snapshots._latest, snapshots._cluster_locks = saved
+        snapshots._latest, snapshots._cluster_locks, tasks._pods_seen, tasks._written = saved
 
 
 def instances(store: FakeStore, without: str | None = None) -> list[Obj]:
