@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ecs_operator import invariants
-from ecs_operator.handlers import snapshots, tasks
+from ecs_operator.handlers import batcher, snapshots, tasks
 from ecs_operator.kube import claims
 from ecs_operator.kube.errors import Conflict, KubeError
 from ecs_operator.kube.objects import GROUP, INSTANCES, TASKS, Obj
@@ -52,13 +52,13 @@ def crash_at(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 
 @contextlib.contextmanager
 def another_process() -> Iterator[None]:
-    """What runs inside is another replica: its own snapshot overlay and placement locks."""
-    saved = snapshots._latest, snapshots._cluster_locks
-    snapshots._latest, snapshots._cluster_locks = {}, {}
+    """What runs inside is another replica: its own snapshot overlay, placement locks and queues."""
+    saved = snapshots._latest, snapshots._cluster_locks, batcher._queues
+    snapshots._latest, snapshots._cluster_locks, batcher._queues = {}, {}, {}
     try:
         yield
     finally:
-        snapshots._latest, snapshots._cluster_locks = saved
+        snapshots._latest, snapshots._cluster_locks, batcher._queues = saved
 
 
 def instances(store: FakeStore, without: str | None = None) -> list[Obj]:
