@@ -123,11 +123,13 @@ def waiting(cluster: str) -> int:
 
 def _lead(cluster: str, queue: _Queue) -> None:
     """Place every task waiting now as one batch; then hand the cluster to the next caller."""
-    with _guard:
-        batch, queue.waiting = queue.waiting, []
+    batch: list[_Ticket] = []
     try:
-        # The cluster's placement lock: one planner of the cluster in this process at a time.
+        # The cluster's placement lock: one planner of the cluster in this process at a time; the
+        # tasks that arrive while it is held join the batch.
         with snapshots.placement_lock(cluster):
+            with _guard:
+                batch, queue.waiting = queue.waiting, []
             _place(cluster, batch)
     except Exception as exc:  # a read failed (500, timeout): every caller gets it, to retry
         for ticket in batch:
