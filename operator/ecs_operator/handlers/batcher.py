@@ -230,7 +230,7 @@ def _round(
             by_name.pop(name, None)
             again += [tickets[uid] for uid in uids]
             continue
-        except (Conflict, claims.NoLongerFits):
+        except Conflict:  # every attempt lost: read the cluster again and plan these again
             reread = True
             again += [tickets[uid] for uid in uids]
             continue
