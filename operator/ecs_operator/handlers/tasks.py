@@ -28,7 +28,7 @@ import kopf
 
 from ecs_operator import metrics
 from ecs_operator.crashpoints import crashpoint
-from ecs_operator.handlers import leadership, snapshots, task_protection, tenancy
+from ecs_operator.handlers import batcher, leadership, snapshots, task_protection, tenancy
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.handlers.badinput import reports_bad_input, warn_once
 from ecs_operator.kube import claims, objects, pods
@@ -155,7 +155,7 @@ def _launch_when_registered(task: Obj, instances: list[Obj]) -> tl.Launched | No
     for _ in range(10):
         started = time.monotonic()
         try:
-            launched = tl.launch(task, instances)
+            launched = batcher.launch(task, instances)
             metrics.placement_succeeded(cluster, started)
             return launched
         except tl.NotYet:

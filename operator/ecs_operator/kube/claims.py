@@ -10,7 +10,8 @@ retried commit can never count a task twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ecs_operator import metrics
@@ -78,6 +79,87 @@ def commit(
     track.committed()
     assert result is not None
     return result
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What `commit_many` left on one instance.
+
+    ``instance``: the object as written (or as last read, when nothing was written);
+    ``claims``: task uid → the claim the ledger now holds for it (written now, or there already:
+    a retry, or a peer committed the same task); ``refused``: task uid → why its claim no longer
+    fits on the fresh copy (the caller plans those again elsewhere).
+    """
+
+    instance: Obj
+    claims: dict[str, dict[str, Any]]
+    refused: dict[str, str]
+
+
+Refit = Callable[[Obj, list[dict[str, Any]]], tuple[list[dict[str, Any]], dict[str, str]]]
+"""(instance as read, claims not in its ledger yet) → (claims that still fit, uid → reason)."""
+
+
+def commit_many(
+    instance: str,
+    new: Sequence[dict[str, Any]],
+    refit: Refit,
+    current: Obj | None = None,
+    attempts: int = 5,
+    on_conflict: Callable[[], None] | None = None,
+) -> Committed:
+    """Add several claims to `instance`'s ledger in ONE compare-and-swap write (a batch's claims).
+
+    As `commit`, with the resourceVersion read (`current`, possibly a stale cache copy); on 409
+    the instance is re-read and `refit` decides again which of the claims still fit on the fresh
+    copy: those are written together, the others are returned as refused rather than failing the
+    whole write. Claims already in the ledger (by taskUid) are not written twice. `Conflict`
+    escapes after `attempts` losses; `NotFound` when the instance is gone.
+    """
+    refused: dict[str, str] = {}
+    written: list[dict[str, Any]] = []  # the claims of the last write computed
+
+    def compute(obj: Obj) -> Obj | None:
+        claims = list((obj.get("status") or {}).get("claims") or [])
+        held = {c.get("taskUid") for c in claims}
+        pending = [c for c in new if c["taskUid"] not in held]
+        refused.clear()
+        written.clear()
+        if not pending:
+            return None
+        fits, why = refit(obj, pending)
+        refused.update(why)
+        written.extend(fits)
+        if not fits:
+            return None
+        return _with_claims(obj, [*claims, *fits])
+
+    track = metrics.ClaimWrite("commit", on_conflict)
+    try:
+        result = objects.update_status(
+            INSTANCES,
+            instance,
+            track.compute(compute),
+            current=current,
+            attempts=attempts,
+            on_conflict=track.on_conflict,
+        )
+    except Conflict:
+        track.replan("conflicts")
+        raise
+    assert result is not None
+    wanted = {c["taskUid"] for c in new}
+    ledger = {
+        str(c["taskUid"]): dict(c)
+        for c in (result.get("status") or {}).get("claims") or []
+        if c.get("taskUid") in wanted
+    }
+    if track.wrote:
+        for _ in written:
+            track.committed()  # one placement counted per claim of the write
+    for _ in refused:
+        track.replan("no_longer_fits")
+    return Committed(result, ledger, {uid: r for uid, r in refused.items() if uid not in ledger})
 
 
 def release(instance: str, task_uid: str, on_conflict: Callable[[], None] | None = None) -> Obj | None:

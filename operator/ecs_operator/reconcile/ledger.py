@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ecs_operator.placement import Claim, ClusterSnapshot, InstanceSnapshot, TaskRequest, check
+
 
 class Verdict(StrEnum):
     """What the sweep does with one claim, and why (the label of the released-claims metric)."""
@@ -108,3 +110,36 @@ def claims_of(instances: Sequence[Mapping[str, Any]], uid: str) -> list[tuple[st
             if claim.get("taskUid") == uid:
                 found.append((str(inst["metadata"]["name"]), dict(claim)))
     return found
+
+
+@dataclass(frozen=True)
+class Refit:
+    """Of the claims planned on an older copy of an instance: those that still fit on the fresh
+    copy (in plan order, each counted before the next is checked), and why the others do not."""
+
+    kept: tuple[Claim, ...]
+    refused: dict[str, str]  # task uid → reason (RESOURCE:CPU, RESOURCE:PORTS, a constraint …)
+
+
+def refit(instance: InstanceSnapshot, wanted: Sequence[tuple[TaskRequest, Claim]]) -> Refit:
+    """Which of a batch's claims on ``instance`` still fit after someone else wrote it (a 409).
+
+    Omega's fine-grained mode, per claim: a conflict only matters for the claims that no longer
+    fit. Each claim is checked with the request it was planned for (resources, memberOf,
+    distinctInstance) on the instance holding the claims kept before it, and its host ports,
+    dynamic ones included, must still be free (another scheduler may have taken the port the
+    plan assigned). Claims of tasks already in the ledger are not the caller's to add: it skips
+    them before asking.
+    """
+    kept: list[Claim] = []
+    refused: dict[str, str] = {}
+    for request, claim in wanted:
+        verdict = check(ClusterSnapshot((instance,)), request, instance.name)
+        if not verdict.feasible:
+            refused[claim.task_uid] = str(verdict.rejection.reason) if verdict.rejection else "ATTRIBUTE"
+        elif set(claim.ports) & instance.used_ports or set(claim.ports_udp) & instance.used_ports_udp:
+            refused[claim.task_uid] = "RESOURCE:PORTS"
+        else:
+            kept.append(claim)
+            instance = instance.with_claim(claim)
+    return Refit(tuple(kept), refused)

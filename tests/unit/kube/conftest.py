@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from ecs_operator.handlers import services, snapshots, tasks
+from ecs_operator.handlers import batcher, services, snapshots, tasks
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.kube import taskdefs as ktaskdefs
 from ecs_operator.kube.objects import GROUP, INSTANCES, SERVICES, TASK_DEFINITIONS, TASKS, Obj
@@ -134,6 +134,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStore]:
     install(fake, monkeypatch)
     monkeypatch.setattr(snapshots, "_latest", {})
     monkeypatch.setattr(snapshots, "_cluster_locks", {})
+    monkeypatch.setattr(batcher, "_queues", {})
     monkeypatch.setattr(services, "_locks", {})
     monkeypatch.setattr(services, "_dirty", set())
     monkeypatch.setattr(tasks, "_pods_seen", set())

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ecs_operator import invariants
-from ecs_operator.handlers import snapshots, tasks
+from ecs_operator.handlers import batcher, snapshots, tasks
 from ecs_operator.kube import claims
 from ecs_operator.kube.errors import Conflict, KubeError
 from ecs_operator.kube.objects import GROUP, INSTANCES, TASKS, Obj
@@ -52,14 +52,15 @@ def crash_at(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 
 @contextlib.contextmanager
 def another_process() -> Iterator[None]:
-    """What runs inside is another replica: its own snapshot overlay, placement locks and memory
-    of the pods it has seen."""
-    saved = snapshots._latest, snapshots._cluster_locks, tasks._pods_seen, tasks._written
-    snapshots._latest, snapshots._cluster_locks, tasks._pods_seen, tasks._written = {}, {}, set(), {}
+    """What runs inside is another replica: its own snapshot overlay, placement locks, queues and
+    memory of the pods it has seen."""
+    saved = snapshots._latest, snapshots._cluster_locks, batcher._queues, tasks._pods_seen, tasks._written
+    snapshots._latest, snapshots._cluster_locks, batcher._queues = {}, {}, {}
+    tasks._pods_seen, tasks._written = set(), {}
     try:
         yield
     finally:
-        snapshots._latest, snapshots._cluster_locks, tasks._pods_seen, tasks._written = saved
+        snapshots._latest, snapshots._cluster_locks, batcher._queues, tasks._pods_seen, tasks._written = saved
 
 
 def instances(store: FakeStore, without: str | None = None) -> list[Obj]:

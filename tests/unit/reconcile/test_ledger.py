@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from ecs_operator.reconcile.ledger import Taken, TaskView, Verdict, claims_of, placement_patch, verdict
+from ecs_operator.placement import Claim, InstanceBuilder, TaskRequest, make_instance, make_task
+from ecs_operator.reconcile.ledger import Taken, TaskView, Verdict, claims_of, placement_patch, refit, verdict
 
 UID = "u-1"
 
@@ -76,3 +77,60 @@ def test_task_view_reads_placement_and_stop() -> None:
     task = {"metadata": {"uid": UID}, "status": {"containerInstance": "c.a", "lastStatus": "STOPPED"}}
     assert TaskView.of(task) == view("c.a", stopped=True)
     assert TaskView.of({"metadata": {"uid": UID}}) == view(None)
+
+
+# ---- refit: which of a batch's claims still fit on a fresh copy of their instance (a 409) ----
+
+
+def _claim(uid: str, cpu: int = 1024, ports: tuple[int, ...] = (), group: str = "family:web") -> Claim:
+    return Claim(uid, f"team/{uid}", group, cpu, 256, ports)
+
+
+def _request(uid: str, cpu: int = 1024, distinct: bool = False, port: int | None = None) -> TaskRequest:
+    builder = make_task(f"team/{uid}").uid(uid).group("family:web").cpu(cpu).memory(256)
+    if distinct:
+        builder = builder.distinct_instance()
+    if port is not None:
+        builder = builder.dynamic_ports(1)
+    return builder.build()
+
+
+@pytest.mark.parametrize(
+    ("fresh", "wanted", "kept", "refused"),
+    [
+        pytest.param(
+            make_instance("c.a").cpu(4096),
+            [(_request("a"), _claim("a")), (_request("b"), _claim("b"))],
+            ["a", "b"],
+            {},
+            id="nothing-changed-that-matters",
+        ),
+        pytest.param(
+            make_instance("c.a").cpu(4096).task("family:other", cpu=2048),
+            [(_request("a"), _claim("a")), (_request("b"), _claim("b")), (_request("c"), _claim("c"))],
+            ["a", "b"],
+            {"c": "RESOURCE:CPU"},
+            id="a-peer-took-room-the-later-claims-no-longer-fit",
+        ),
+        pytest.param(
+            make_instance("c.a").cpu(4096).task("family:other", ports=(32768,)),
+            [(_request("a", port=0), _claim("a", ports=(32768,))), (_request("b"), _claim("b"))],
+            ["b"],
+            {"a": "RESOURCE:PORTS"},
+            id="a-peer-took-the-dynamic-port-the-plan-assigned",
+        ),
+        pytest.param(
+            make_instance("c.a").cpu(4096).task("family:web", uid="peer"),
+            [(_request("a", distinct=True), _claim("a")), (_request("b"), _claim("b"))],
+            ["b"],
+            {"a": "DistinctInstance placement constraint unsatisfied"},
+            id="a-peer-placed-the-group-here-distinct-instance",
+        ),
+    ],
+)
+def test_refit_keeps_what_still_fits_in_plan_order(
+    fresh: InstanceBuilder, wanted: list[tuple[TaskRequest, Claim]], kept: list[str], refused: dict[str, str]
+) -> None:
+    result = refit(fresh.build(), wanted)
+    assert [c.task_uid for c in result.kept] == kept
+    assert result.refused == refused
