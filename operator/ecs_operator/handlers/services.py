@@ -25,7 +25,6 @@ import kopf
 
 from ecs_operator import metrics
 from ecs_operator.api import EcsService, EcsTask, ServiceEvent, to_wire
-from ecs_operator.api.meta import owner_reference
 from ecs_operator.handlers import daemons, leadership, tenancy
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.handlers.badinput import reports_bad_input
@@ -34,7 +33,6 @@ from ecs_operator.kube import load_balancers as klb
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, Conflict, NotFound
 from ecs_operator.kube.objects import INSTANCES, SERVICES, TASK_DEFINITIONS, TASKS, Obj
-from ecs_operator.lifecycle.deregistration import DELAY_ANNOTATION, delay_of
 from ecs_operator.placement import TaskKind, snapshot_from_objects
 from ecs_operator.placement.capacity import Strategy, choose
 from ecs_operator.reconcile import load_balancers as lb
@@ -42,14 +40,14 @@ from ecs_operator.reconcile.capacity import counts_of, effective_strategy, launc
 from ecs_operator.reconcile.conditions import set_condition
 from ecs_operator.reconcile.instances import RETIREMENT_ANNOTATION
 from ecs_operator.reconcile.launch import effective_task, task_request
-from ecs_operator.reconcile.service import SchedulerState, ServicePlan, ServiceTask, plan_service
+from ecs_operator.reconcile.service import SchedulerState, ServicePlan, ServiceTask, TaskStart, plan_service
 from ecs_operator.reconcile.service import events as service_events
 from ecs_operator.reconcile.service.drain import drain
+from ecs_operator.reconcile.taskbody import SERVICE_LABEL, service_task_manifest
 from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref, resolve
 from ecs_operator.reconcile.validation import Problem, spec_problems, summary
 
 GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
-SERVICE_LABEL = "ecs-operator.dev/service"
 PASSES = 3
 
 _locks: dict[str, threading.Lock] = {}
@@ -171,39 +169,10 @@ def plan(service: Obj, instances: list[Obj], now: datetime) -> tuple[ServicePlan
     return result, effective
 
 
-def _start(service: Obj, start: Any, provider: str | None = None) -> None:
-    meta, spec = service["metadata"], service["spec"]
-    task_spec: dict[str, Any] = {
-        "cluster": spec["cluster"],
-        "taskDefinition": start.task_definition,
-        "group": start.group,
-        "startedBy": start.deployment_id,
-    }
-    if provider is not None:  # the service's split decided the provider: the task names only it
-        task_spec["capacityProviderStrategy"] = [{"capacityProvider": provider, "base": 0, "weight": 1}]
-    else:
-        task_spec["launchType"] = spec.get("launchType") or "EC2"
-    if spec.get("placementStrategy") and not start.instance:
-        task_spec["placementStrategy"] = spec["placementStrategy"]
-    if spec.get("placementConstraints") and not start.instance:
-        task_spec["placementConstraints"] = spec["placementConstraints"]
-    if start.instance:
-        task_spec["containerInstance"] = start.instance
-    body: dict[str, Any] = {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "EcsTask",
-        "metadata": {
-            "name": start.name,
-            "namespace": meta["namespace"],
-            "labels": {SERVICE_LABEL: meta["name"]},
-            "ownerReferences": [owner_reference("EcsService", meta["name"], meta["uid"])],
-        },
-        "spec": task_spec,
-    }
-    if spec.get("loadBalancers"):  # leaves its load balancers before it stops (`lifecycle.deregistration`)
-        body["metadata"]["annotations"] = {DELAY_ANNOTATION: str(delay_of(spec["loadBalancers"]))}
+def _start(service: Obj, start: TaskStart, provider: str | None = None) -> None:
+    body = service_task_manifest(service, start, provider)
     with contextlib.suppress(AlreadyExists):  # another pass or replica created it: same name, same task
-        objects.create(TASKS, body, meta["namespace"])
+        objects.create(TASKS, body, service["metadata"]["namespace"])
 
 
 def _stop(namespace: str, stop: Any) -> None:
