@@ -43,6 +43,7 @@ _KEPT_METADATA = (
     "generation",
     "creationTimestamp",
     "deletionTimestamp",
+    "finalizers",
     "labels",
     "ownerReferences",
 )

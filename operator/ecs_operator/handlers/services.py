@@ -7,10 +7,13 @@ AlreadyExists), stop the tasks to stop (ServiceSchedulerInitiated, recorded in t
 before its pod is stopped), then write the service's status and the scheduler's memory with the
 resourceVersion read. A 409 re-plans from a fresh read.
 
-Passes of one service are serialized within a process (a burst of task events coalesces into one
-more pass); across replicas, safety comes from the deterministic names and the CAS writes.
-A deleted service keeps a finalizer while it is DRAINING: its tasks are stopped, and the
-finalizer goes once the service is INACTIVE.
+Passes of one service are serialized within a process and run on their own executor: an event
+only requests a pass, and a burst of task events coalesces into one more pass
+(`reconcile_service`). A pass reads the service and its tasks from the watch (`service_reads`)
+and checks them against the API server before it starts or stops anything; across replicas,
+safety comes from the deterministic names and the CAS writes. A deleted service keeps its
+finalizer (`FINALIZER`, added by its first pass) while it is DRAINING: its tasks are stopped, and
+the finalizer goes once the service is INACTIVE.
 """
 
 from __future__ import annotations
@@ -62,6 +65,10 @@ from ecs_operator.reconcile.validation import Problem, spec_problems, summary
 GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
 PASSES = 3
 
+FINALIZER = "ecs-operator.dev/service-draining"
+"""Held by every live service: a deleted one stays DRAINING until its tasks have stopped."""
+DRAINING_RECHECK = 5.0
+"""Seconds between passes of a DRAINING service when no event comes."""
 MIN_INTERVAL = 0.5
 """Seconds between the starts of two passes of one service (a burst of events coalesces)."""
 InstancesOf = Callable[[str], list[Obj]]
@@ -369,9 +376,41 @@ def _drain(key: tuple[str, str]) -> None:
             if service is not None and first_time(str(service["metadata"].get("uid")), message):
                 log.exception("EcsService %s/%s: bad input: %s", namespace, name, message)
                 _report_bad(service, message)
-        except Exception as exc:  # an API error: the service's timer tries again
+            if service is not None and service["metadata"].get("deletionTimestamp"):
+                _hold(service, False)  # last resort: the finalizer goes (its tasks are owned: GC stops them)
+        except Exception as exc:  # an API error: the timer (or the deletion re-check) tries again
             metrics.reconcile_error("EcsService", exc)
             log.warning("EcsService %s/%s: pass failed: %r", namespace, name, exc)
+        _recheck_deletion(namespace, name, instances_of, reads)
+
+
+def _recheck_deletion(namespace: str, name: str, instances_of: InstancesOf, reads: Reads) -> None:
+    """A DRAINING service is passed again in `DRAINING_RECHECK` seconds until its finalizer goes
+    (Kopf stops the service's timer once it is deleted; its tasks' events usually come first)."""
+    service = reads.service(namespace, name)
+    if service is None or not service["metadata"].get("deletionTimestamp"):
+        return
+    if FINALIZER in (service["metadata"].get("finalizers") or []):
+        threading.Timer(DRAINING_RECHECK, reconcile_service, (namespace, name, instances_of, reads)).start()
+
+
+def _hold(service: Obj, held: bool) -> None:
+    """Add (`held`) or remove the service's finalizer, by compare-and-swap on its metadata: it
+    keeps a deleted service DRAINING until its tasks have stopped. A 409 is left to the next pass.
+
+    Why our own finalizer rather than `kopf.on.delete`: a deletion handler makes Kopf store the
+    whole spec in an annotation at creation and on every spec change (a write that nothing here
+    reads), and its progress in annotations on every retry while the service drains. This costs
+    one write when the service is first seen and one when it is INACTIVE.
+    """
+    meta = service["metadata"]
+    finalizers = list(meta.get("finalizers") or [])
+    if (FINALIZER in finalizers) == held:
+        return
+    finalizers = [*finalizers, FINALIZER] if held else [f for f in finalizers if f != FINALIZER]
+    patch = {"metadata": {"resourceVersion": meta["resourceVersion"], "finalizers": finalizers}}
+    with contextlib.suppress(Conflict, NotFound):
+        service_reads.wrote(service, objects.patch(SERVICES, meta["name"], patch, meta["namespace"]))
 
 
 def _one_pass(namespace: str, name: str, instances_of: InstancesOf, reads: Reads = API) -> ServicePlan | None:
@@ -393,16 +432,16 @@ def _one_pass(namespace: str, name: str, instances_of: InstancesOf, reads: Reads
             problems = spec_problems("EcsService", service.get("spec"))
             if problems:
                 report_invalid(service, problems)
-                return None
+                return _unplanned(service)
             instances = instances_of(service["spec"]["cluster"])
             try:
                 result, _effective = plan(service, tasks, instances, datetime.now(UTC))
             except ResolveError as error:
                 report_unresolvable(service, error)
-                return None
+                return _unplanned(service)
             except ValueError as error:  # what no check above foresaw (units, a model): report, never loop
                 report_invalid(service, [Problem("spec", str(error))])
-                return None
+                return _unplanned(service)
             if reads.cached and (result.starts or result.stops):
                 # Act only on what the API server says now: the plan stands if the watch showed
                 # exactly that; else plan again from it.
@@ -413,12 +452,25 @@ def _one_pass(namespace: str, name: str, instances_of: InstancesOf, reads: Reads
                     pinned = (fresh, fresh_tasks)
                     continue
             try:
-                apply(service, tasks, result)
-                return result
+                written = apply(service, tasks, result)
             except Conflict:
                 reads = API
                 continue
-        return None
+            if not service["metadata"].get("deletionTimestamp"):
+                _hold(written or service, True)
+            elif result.finished:  # INACTIVE (no finalizer may be added once deleted)
+                _hold(written or service, False)
+            return result
+        return _unplanned(service) if service is not None else None
+
+
+def _unplanned(service: Obj) -> ServicePlan | None:
+    """A deleted service that cannot be planned (an invalid spec, its task definition gone,
+    conflicts) is drained without planning, and its finalizer goes once its tasks have stopped."""
+    meta = service["metadata"]
+    if meta.get("deletionTimestamp") and drain_unplanned(meta["namespace"], meta["name"]):
+        _hold(service, False)
+    return None
 
 
 def _instances_from(kwargs: dict[str, Any]) -> Any:
@@ -444,11 +496,13 @@ def _report_bad(service: Obj, message: str) -> None:
 @reports_bad_input("EcsService", _report_bad)
 def service_changed(name: str, namespace: str | None, type: str, body: kopf.Body, **kwargs: Any) -> None:
     metrics.observe_service(body, deleted=type == "DELETED")
-    if type == "DELETED" or body.metadata.get("deletionTimestamp"):
+    if type == "DELETED":
+        service_reads.forget((str(namespace), name))
         return
     if not leadership.owns(str(body.spec.get("cluster", ""))):
         return
-    if tenancy.refuse_service(objects.plain(body)):
+    # A deleted service drains whatever its namespace may do now (as before its deletion).
+    if not body.metadata.get("deletionTimestamp") and tenancy.refuse_service(objects.plain(body)):
         return
     reconcile_service(str(namespace), name, _instances_from(kwargs), _reads_from(kwargs))
 
@@ -474,20 +528,6 @@ def service_tick(name: str, namespace: str | None, body: kopf.Body, **kwargs: An
     if tenancy.refuse_service(objects.plain(body)):
         return
     reconcile_service(str(namespace), name, _instances_from(kwargs), _reads_from(kwargs))
-
-
-@kopf.on.delete(GROUP, VERSION, "ecsservices")
-@metrics.counts_errors("EcsService")
-@reports_bad_input("EcsService")  # last resort: the finalizer goes (its tasks are owned: GC stops them)
-def service_deleted(name: str, namespace: str | None, spec: kopf.Spec, **kwargs: Any) -> None:
-    """DRAINING until every task has stopped; then INACTIVE, and Kubernetes may remove it."""
-    if not leadership.owns(str(spec.get("cluster", ""))):
-        raise kopf.TemporaryError("another replica holds the service's cluster", delay=5)
-    result = _one_pass(str(namespace), name, _instances_from(kwargs))
-    # Not planned (an invalid spec, a task definition gone, conflicts): drain without planning.
-    finished = drain_unplanned(str(namespace), name) if result is None else result.finished
-    if not finished:
-        raise kopf.TemporaryError("the service is DRAINING: waiting for its tasks to stop", delay=5)
 
 
 def drain_unplanned(namespace: str, name: str) -> bool:

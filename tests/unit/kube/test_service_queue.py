@@ -46,16 +46,25 @@ def queue(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return state
 
 
+def watched() -> Reads:
+    """The watch shows both services live (not deleted: no deletion re-check)."""
+    live = {
+        ("team", n): [{"metadata": {"name": n, "namespace": "team", "resourceVersion": "1"}}]
+        for n in ("web", "api")
+    }
+    return Reads(Index(live), Index())  # type: ignore[arg-type]
+
+
 def idle(key: tuple[str, str]) -> bool:
     with services._guard:
         return key not in services._running
 
 
 def test_requests_during_a_pass_make_one_more_pass(queue: dict[str, Any]) -> None:
-    services.reconcile_service("team", "web", lambda c: [])
+    services.reconcile_service("team", "web", lambda c: [], watched())
     assert queue["started"].acquire(timeout=30)  # the first pass runs (and waits on the gate)
     for _ in range(50):
-        services.reconcile_service("team", "web", lambda c: [])
+        services.reconcile_service("team", "web", lambda c: [], watched())
     queue["gate"].set()
     assert queue["done"].acquire(timeout=30) and queue["done"].acquire(timeout=30)
     services._executor.submit(lambda: None).result(timeout=30)
@@ -68,8 +77,8 @@ def test_requests_during_a_pass_make_one_more_pass(queue: dict[str, Any]) -> Non
 
 
 def test_services_pass_independently(queue: dict[str, Any]) -> None:
-    services.reconcile_service("team", "web", lambda c: [])
-    services.reconcile_service("team", "api", lambda c: [])
+    services.reconcile_service("team", "web", lambda c: [], watched())
+    services.reconcile_service("team", "api", lambda c: [], watched())
     assert queue["started"].acquire(timeout=30) and queue["started"].acquire(timeout=30)
     queue["gate"].set()
     assert queue["done"].acquire(timeout=30) and queue["done"].acquire(timeout=30)
