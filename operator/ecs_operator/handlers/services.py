@@ -362,7 +362,7 @@ def _drain(key: tuple[str, str]) -> None:
                 return
             wait = _last_start.get(key, -MIN_INTERVAL) + MIN_INTERVAL - time.monotonic()
             if wait > 0:  # too soon after the last pass: come back (still running, still dirty)
-                threading.Timer(wait, _executor.submit, (_drain, key)).start()
+                _later(wait, _executor.submit, _drain, key)
                 return
             _dirty.discard(key)
             _last_start[key] = time.monotonic()
@@ -384,6 +384,13 @@ def _drain(key: tuple[str, str]) -> None:
         _recheck_deletion(namespace, name, instances_of, reads)
 
 
+def _later(seconds: float, fn: Callable[..., Any], *args: Any) -> None:
+    """Call `fn(*args)` in `seconds` (a daemon timer: it never holds the operator's exit)."""
+    timer = threading.Timer(seconds, fn, args)
+    timer.daemon = True
+    timer.start()
+
+
 def _recheck_deletion(namespace: str, name: str, instances_of: InstancesOf, reads: Reads) -> None:
     """A DRAINING service is passed again in `DRAINING_RECHECK` seconds until its finalizer goes
     (Kopf stops the service's timer once it is deleted; its tasks' events usually come first)."""
@@ -391,7 +398,7 @@ def _recheck_deletion(namespace: str, name: str, instances_of: InstancesOf, read
     if service is None or not service["metadata"].get("deletionTimestamp"):
         return
     if FINALIZER in (service["metadata"].get("finalizers") or []):
-        threading.Timer(DRAINING_RECHECK, reconcile_service, (namespace, name, instances_of, reads)).start()
+        _later(DRAINING_RECHECK, reconcile_service, namespace, name, instances_of, reads)
 
 
 def _hold(service: Obj, held: bool) -> None:
