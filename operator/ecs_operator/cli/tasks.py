@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecs_operator.api.meta import API_VERSION
 from ecs_operator.cli.instances import EcsError
+from ecs_operator.reconcile.taskbody import TaskMeta, TaskParams, task_manifest
 from ecs_operator.reconcile.taskdefs import parse_ref
 
 MAX_COUNT = 10
@@ -60,31 +60,23 @@ def task_bodies(request: RunTaskInput, namespace: str) -> list[dict[str, Any]]:
             raise EcsError(f"InvalidParameterException: count must be between 1 and {MAX_COUNT}.")
         targets = [None] * request.count
     family = family_of(request.task_definition)
-    bodies = []
-    for target in targets:
-        spec: dict[str, Any] = {
-            "cluster": request.cluster,
-            "taskDefinition": request.task_definition,
-            "launchType": request.launch_type,
-        }
-        optional = {
-            "group": request.group,
-            "startedBy": request.started_by,
-            "placementStrategy": list(request.placement_strategy) or None,
-            "placementConstraints": list(request.placement_constraints) or None,
-            "overrides": dict(request.overrides) if request.overrides else None,
-            "containerInstance": target,
-        }
-        spec.update({k: v for k, v in optional.items() if v is not None})
-        bodies.append(
-            {
-                "apiVersion": API_VERSION,
-                "kind": "EcsTask",
-                "metadata": {"generateName": f"{family}-", "namespace": namespace},
-                "spec": spec,
-            }
+    return [
+        task_manifest(
+            TaskParams(
+                cluster=request.cluster,
+                task_definition=request.task_definition,
+                group=request.group,
+                started_by=request.started_by,
+                launch_type=request.launch_type,
+                placement_strategy=request.placement_strategy,
+                placement_constraints=request.placement_constraints,
+                overrides=request.overrides,
+                container_instance=target,
+            ),
+            TaskMeta(namespace=namespace, generate_name=f"{family}-"),
         )
-    return bodies
+        for target in targets
+    ]
 
 
 def stop_patch(reason: str | None) -> dict[str, Any]:

@@ -42,11 +42,11 @@ def resync(cluster: str) -> None:
         except Exception as exc:  # the task's timer tries again
             log.warning(f"resync {cluster}: task {task['metadata']['name']}: {exc!r}")
     for service in objects.list_objects(SERVICES):
-        if service["spec"].get("cluster") != cluster or service["metadata"].get("deletionTimestamp"):
+        if service["spec"].get("cluster") != cluster:
             continue
         meta = service["metadata"]
-        try:
-            if tenancy.refuse_service(service):
+        try:  # a deleted service too: its pass drains it and lets its finalizer go
+            if not meta.get("deletionTimestamp") and tenancy.refuse_service(service):
                 continue
             services.reconcile_service(meta["namespace"], meta["name"], _instances)
         except Exception as exc:  # the service's timer tries again

@@ -47,7 +47,7 @@ import kopf
 from pydantic import ValidationError
 
 from ecs_operator import metrics
-from ecs_operator.api.meta import API_VERSION, owner_reference
+from ecs_operator.api.meta import owner_reference
 from ecs_operator.api.scheduledtask import ScheduledTaskSpec, ScheduleState, parse_scheduled_task
 from ecs_operator.crashpoints import crashpoint
 from ecs_operator.handlers import leadership, tenancy
@@ -58,6 +58,7 @@ from ecs_operator.kube.objects import SCHEDULED_TASKS, TASKS, Obj
 from ecs_operator.lifecycle.observation import format_time, parse_time
 from ecs_operator.names import GROUP, VERSION
 from ecs_operator.reconcile import scheduled as rs
+from ecs_operator.reconcile.taskbody import TaskMeta, TaskParams, task_manifest
 from ecs_operator.reconcile.validation import spec_problems, summary
 from ecs_operator.schedules import Schedule, ScheduleExpressionError, occurrence_key
 
@@ -483,43 +484,37 @@ def task_body(obj: Obj, parsed: Parsed, occurrence: datetime, index: int, attemp
     meta, target = obj["metadata"], parsed.target
     key = occurrence_key(uid, occurrence)
     family = str(target["taskDefinition"]).split(":", 1)[0]
-    spec: Obj = {
-        "cluster": obj["spec"]["cluster"],
-        "taskDefinition": target["taskDefinition"],
-        "group": target.get("group") or f"family:{family}",
-        "startedBy": rs.started_by(meta["name"]),
-    }
     # Neither launchType nor capacityProviderStrategy: the cluster's default strategy, else EC2
     # (decided when the task is placed, as RunTask does).
-    for field in (
-        "launchType",
-        "capacityProviderStrategy",
-        "placementStrategy",
-        "placementConstraints",
-        "overrides",
-    ):
-        if target.get(field):
-            spec[field] = target[field]
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "EcsTask",
-        "metadata": {
-            "name": rs.task_name(meta["name"], key, index, attempt),
-            "namespace": meta["namespace"],
-            "labels": {
+    params = TaskParams(
+        cluster=str(obj["spec"]["cluster"]),
+        task_definition=str(target["taskDefinition"]),
+        group=target.get("group") or f"family:{family}",
+        started_by=rs.started_by(meta["name"]),
+        launch_type=target.get("launchType") or None,
+        capacity_provider_strategy=target.get("capacityProviderStrategy") or (),
+        placement_strategy=target.get("placementStrategy") or (),
+        placement_constraints=target.get("placementConstraints") or (),
+        overrides=target.get("overrides") or None,
+    )
+    return task_manifest(
+        params,
+        TaskMeta(
+            namespace=str(meta["namespace"]),
+            name=rs.task_name(meta["name"], key, index, attempt),
+            labels={
                 rs.LABEL_SCHEDULE: rs.label_value(meta["name"]),
                 rs.LABEL_SCHEDULE_UID: uid,
                 rs.LABEL_OCCURRENCE: key,
             },
-            "annotations": {
-                rs.ANNOTATION_SCHEDULED_TIME: format_time(occurrence),
+            annotations={
+                rs.ANNOTATION_SCHEDULED_TIME: str(format_time(occurrence)),
                 rs.ANNOTATION_INDEX: str(index),
                 rs.ANNOTATION_ATTEMPT: str(attempt),
             },
-            "ownerReferences": [owner_reference("ScheduledTask", meta["name"], uid)],
-        },
-        "spec": spec,
-    }
+            owner=owner_reference("ScheduledTask", meta["name"], uid),
+        ),
+    )
 
 
 def snapshot(body: kopf.Body) -> Obj:

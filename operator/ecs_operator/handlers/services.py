@@ -7,17 +7,24 @@ AlreadyExists), stop the tasks to stop (ServiceSchedulerInitiated, recorded in t
 before its pod is stopped), then write the service's status and the scheduler's memory with the
 resourceVersion read. A 409 re-plans from a fresh read.
 
-Passes of one service are serialized within a process (a burst of task events coalesces into one
-more pass); across replicas, safety comes from the deterministic names and the CAS writes.
-A deleted service keeps a finalizer while it is DRAINING: its tasks are stopped, and the
-finalizer goes once the service is INACTIVE.
+Passes of one service are serialized within a process and run on their own executor: an event
+only requests a pass, and a burst of task events coalesces into one more pass
+(`reconcile_service`). A pass reads the service and its tasks from the watch (`service_reads`)
+and checks them against the API server before it starts or stops anything; across replicas,
+safety comes from the deterministic names and the CAS writes. A deleted service keeps its
+finalizer (`FINALIZER`, added by its first pass) while it is DRAINING: its tasks are stopped, and
+the finalizer goes once the service is INACTIVE.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -25,17 +32,16 @@ import kopf
 
 from ecs_operator import metrics
 from ecs_operator.api import EcsService, EcsTask, ServiceEvent, to_wire
-from ecs_operator.api.meta import owner_reference
-from ecs_operator.handlers import daemons, leadership, tenancy
+from ecs_operator.handlers import daemons, leadership, service_reads, tenancy
 from ecs_operator.handlers import task_launch as tl
-from ecs_operator.handlers.badinput import reports_bad_input
+from ecs_operator.handlers.badinput import BAD_INPUT, describe, first_time, reports_bad_input
+from ecs_operator.handlers.service_reads import API, Reads
 from ecs_operator.handlers.tasks import write_status as write_task_status
 from ecs_operator.kube import load_balancers as klb
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, Conflict, NotFound
 from ecs_operator.kube.objects import INSTANCES, SERVICES, TASK_DEFINITIONS, TASKS, Obj
-from ecs_operator.lifecycle.deregistration import DELAY_ANNOTATION, delay_of
-from ecs_operator.names import GROUP, SERVICE_LABEL, VERSION
+from ecs_operator.names import GROUP, VERSION
 from ecs_operator.placement import TaskKind, snapshot_from_objects
 from ecs_operator.placement.capacity import Strategy, choose
 from ecs_operator.reconcile import load_balancers as lb
@@ -43,21 +49,38 @@ from ecs_operator.reconcile.capacity import counts_of, effective_strategy, launc
 from ecs_operator.reconcile.conditions import set_condition
 from ecs_operator.reconcile.instances import RETIREMENT_ANNOTATION
 from ecs_operator.reconcile.launch import effective_task, task_request
-from ecs_operator.reconcile.service import SchedulerState, ServicePlan, ServiceTask, plan_service
+from ecs_operator.reconcile.service import (
+    SchedulerState,
+    ServicePlan,
+    ServiceTask,
+    TaskStart,
+    TaskStop,
+    plan_service,
+)
 from ecs_operator.reconcile.service import events as service_events
 from ecs_operator.reconcile.service.drain import drain
+from ecs_operator.reconcile.taskbody import SERVICE_LABEL, service_task_manifest
 from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref, resolve
 from ecs_operator.reconcile.validation import Problem, spec_problems, summary
 
 PASSES = 3
 
-_locks: dict[str, threading.Lock] = {}
-_dirty: set[str] = set()
+FINALIZER = "ecs-operator.dev/service-draining"
+"""Held by every live service: a deleted one stays DRAINING until its tasks have stopped."""
+DRAINING_RECHECK = 5.0
+"""Seconds between passes of a DRAINING service when no event comes."""
+MIN_INTERVAL = 0.5
+"""Seconds between the starts of two passes of one service (a burst of events coalesces)."""
+InstancesOf = Callable[[str], list[Obj]]
+
+_locks: dict[tuple[str, str], threading.Lock] = {}
+_dirty: set[tuple[str, str]] = set()
+_running: set[tuple[str, str]] = set()
+_last_start: dict[tuple[str, str], float] = {}
+_latest: dict[tuple[str, str], tuple[InstancesOf, Reads]] = {}
 _guard = threading.Lock()
-
-
-def _tasks_of(namespace: str, name: str) -> list[Obj]:
-    return objects.list_objects(TASKS, namespace=namespace, label_selector=f"{SERVICE_LABEL}={name}")
+_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="service-pass")
+log = logging.getLogger(__name__)
 
 
 def _resolve(service: Obj) -> tuple[Any, Any]:
@@ -92,14 +115,13 @@ def _strategy(service: Obj) -> Strategy | None:
     return effective_strategy(spec, tl.cluster_spec_of(str(spec["cluster"])))
 
 
-def _providers(service: Obj, count: int) -> list[str | None]:
+def _providers(service: Obj, tasks: list[Obj], count: int) -> list[str | None]:
     """The provider of each of `count` new tasks: the split of the strategy (base first, then
     weight) kept over the providers the service's live tasks already hold."""
     strategy = _strategy(service) if count else None
     if strategy is None:
         return [None] * count
-    meta = service["metadata"]
-    held = counts_of(_tasks_of(meta["namespace"], meta["name"]))
+    held = counts_of(tasks)
     out: list[str | None] = []
     for _ in range(count):
         provider = choose(strategy, held)
@@ -122,10 +144,9 @@ def _healthy_targets(service: Obj) -> frozenset[str] | None:
     return lb.healthy_targets(*klb.target_health_inputs(meta["namespace"], meta["name"]))
 
 
-def plan(service: Obj, instances: list[Obj], now: datetime) -> tuple[ServicePlan, Any]:
+def plan(service: Obj, tasks: list[Obj], instances: list[Obj], now: datetime) -> tuple[ServicePlan, Any]:
     meta, spec = service["metadata"], service["spec"]
     effective, request = _resolve(service)
-    tasks = _tasks_of(meta["namespace"], meta["name"])
     draining = {
         i["metadata"]["name"] for i in instances if (i.get("status") or {}).get("status") == "DRAINING"
     }
@@ -170,54 +191,24 @@ def plan(service: Obj, instances: list[Obj], now: datetime) -> tuple[ServicePlan
     return result, effective
 
 
-def _start(service: Obj, start: Any, provider: str | None = None) -> None:
-    meta, spec = service["metadata"], service["spec"]
-    task_spec: dict[str, Any] = {
-        "cluster": spec["cluster"],
-        "taskDefinition": start.task_definition,
-        "group": start.group,
-        "startedBy": start.deployment_id,
-    }
-    if provider is not None:  # the service's split decided the provider: the task names only it
-        task_spec["capacityProviderStrategy"] = [{"capacityProvider": provider, "base": 0, "weight": 1}]
-    else:
-        task_spec["launchType"] = spec.get("launchType") or "EC2"
-    if spec.get("placementStrategy") and not start.instance:
-        task_spec["placementStrategy"] = spec["placementStrategy"]
-    if spec.get("placementConstraints") and not start.instance:
-        task_spec["placementConstraints"] = spec["placementConstraints"]
-    if start.instance:
-        task_spec["containerInstance"] = start.instance
-    body: dict[str, Any] = {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "EcsTask",
-        "metadata": {
-            "name": start.name,
-            "namespace": meta["namespace"],
-            "labels": {SERVICE_LABEL: meta["name"]},
-            "ownerReferences": [owner_reference("EcsService", meta["name"], meta["uid"])],
-        },
-        "spec": task_spec,
-    }
-    if spec.get("loadBalancers"):  # leaves its load balancers before it stops (`lifecycle.deregistration`)
-        body["metadata"]["annotations"] = {DELAY_ANNOTATION: str(delay_of(spec["loadBalancers"]))}
+def _start(service: Obj, start: TaskStart, provider: str | None = None) -> None:
+    body = service_task_manifest(service, start, provider)
     with contextlib.suppress(AlreadyExists):  # another pass or replica created it: same name, same task
-        objects.create(TASKS, body, meta["namespace"])
+        objects.create(TASKS, body, service["metadata"]["namespace"])
 
 
-def _stop(namespace: str, stop: Any) -> None:
-    try:
-        task = objects.get(TASKS, stop.name, namespace)
-    except NotFound:
+def _stop(tasks: dict[str, Obj], stop: TaskStop) -> None:
+    """The copy the plan was made from is the compare-and-swap base (a stale one costs a 409)."""
+    task = tasks.get(stop.name)
+    if task is None or task["metadata"]["uid"] != stop.uid:
         return
-    if task["metadata"]["uid"] != stop.uid:
-        return
-    write_task_status(
-        task, {"desiredStatus": "STOPPED", "stopCode": stop.stop_code.value, "stoppedReason": stop.reason}
-    )
+    with contextlib.suppress(NotFound):
+        write_task_status(
+            task, {"desiredStatus": "STOPPED", "stopCode": stop.stop_code.value, "stoppedReason": stop.reason}
+        )
 
 
-def _sync_targets(service: Obj, stopping: set[str]) -> None:
+def _sync_targets(service: Obj, tasks: list[Obj], stopping: set[str]) -> None:
     """Load balancer registration: deregister tasks about to stop, register RUNNING ones that are
     HEALTHY or UNKNOWN (`reconcile.load_balancers.is_target`)."""
     meta = service["metadata"]
@@ -225,35 +216,38 @@ def _sync_targets(service: Obj, stopping: set[str]) -> None:
     if manifest is None:
         return
     klb.ensure_service(manifest)
-    tasks = [t for t in _tasks_of(meta["namespace"], meta["name"]) if t["metadata"]["name"] not in stopping]
+    tasks = [t for t in tasks if t["metadata"]["name"] not in stopping]
     for pod, register in lb.target_changes(tasks, klb.target_labels(meta["namespace"], meta["name"])).items():
         klb.set_target(meta["namespace"], pod, register)
 
 
-def _deregister(service: Obj, stops: Any) -> None:
+def _deregister(service: Obj, tasks: dict[str, Obj], stops: tuple[TaskStop, ...]) -> None:
     """A task leaves the load balancer (DEACTIVATING) before it is stopped."""
     if not service["spec"].get("loadBalancers"):
         return
     namespace = service["metadata"]["namespace"]
     for stop in stops:
-        with contextlib.suppress(NotFound):
-            pod = (objects.get(TASKS, stop.name, namespace).get("status") or {}).get("podName")
-            if pod:
+        pod = ((tasks.get(stop.name) or {}).get("status") or {}).get("podName")
+        if pod:
+            with contextlib.suppress(NotFound):
                 klb.set_target(namespace, str(pod), False)
 
 
-def apply(service: Obj, result: ServicePlan) -> Obj | None:
+def apply(service: Obj, tasks: list[Obj], result: ServicePlan) -> Obj | None:
+    """Create, stop, register targets, then write the status (none when nothing in it changed)."""
     meta = service["metadata"]
-    for start, provider in zip(result.starts, _providers(service, len(result.starts)), strict=True):
+    by_name = {t["metadata"]["name"]: t for t in tasks}
+    for start, provider in zip(result.starts, _providers(service, tasks, len(result.starts)), strict=True):
         _start(service, start, provider)
-    _deregister(service, result.stops)
+    _deregister(service, by_name, result.stops)
     for stop in result.stops:
-        _stop(meta["namespace"], stop)
-    _sync_targets(service, {stop.name for stop in result.stops})
+        _stop(by_name, stop)
+    _sync_targets(service, tasks, {stop.name for stop in result.stops})
+    current = service.get("status") or {}
     status = to_wire(result.status)
     status["scheduler"] = result.state.to_object()
     status["conditions"] = set_condition(
-        (service.get("status") or {}).get("conditions") or [],
+        current.get("conditions") or [],
         type="Ready",
         status=True,
         reason="Scheduled",
@@ -261,7 +255,10 @@ def apply(service: Obj, result: ServicePlan) -> Obj | None:
         now=datetime.now(UTC),
         generation=meta.get("generation"),
     )
+    if not result.events and all(current.get(k) == v for k, v in status.items()):
+        return None  # a pass that changes nothing writes nothing
     written = objects.patch_status(SERVICES, meta["name"], status, meta["resourceVersion"], meta["namespace"])
+    service_reads.wrote(service, written)
     metrics.service_status_written(service, status)
     for event in result.events:
         # kopf.event, not kopf.info: info is filtered by settings.posting.level (WARNING here).
@@ -333,53 +330,153 @@ def report_unresolvable(service: Obj, error: ResolveError) -> None:
     kopf.warn(cast(kopf.Body, service), reason="TaskDefinitionUnavailable", message=error.detail)
 
 
-def reconcile_service(namespace: str, name: str, instances_of: Any) -> ServicePlan | None:
-    """Serialized per service; a pass requested while one runs makes that one run again."""
-    key = f"{namespace}/{name}"
+def reconcile_service(
+    namespace: str, name: str, instances_of: InstancesOf, reads: Reads = API
+) -> ServicePlan | None:
+    """Request a pass of the service; it runs on the pass executor, never on the caller's thread.
+
+    Passes of one service are serialized: a pass requested while one runs (or waits) marks the
+    service dirty, and one more pass runs after it, however many requests came meanwhile; the
+    next pass starts no sooner than `MIN_INTERVAL` after the previous one began, so a burst of
+    task events (a thousand tasks filling) coalesces into a few passes. Returns None (the plan
+    is applied later).
+    """
+    key = (namespace, name)
     with _guard:
-        lock = _locks.setdefault(key, threading.Lock())
-        if not lock.acquire(blocking=False):
-            _dirty.add(key)
+        _dirty.add(key)
+        _latest[key] = (instances_of, reads)
+        if key in _running:
             return None
-    try:
-        result = None
+        _running.add(key)
+    _executor.submit(_drain, key)
+    return None
+
+
+def _drain(key: tuple[str, str]) -> None:
+    """Run passes of one service while it is dirty (`reconcile_service`)."""
+    namespace, name = key
+    while True:
+        with _guard:
+            if key not in _dirty:
+                _running.discard(key)
+                return
+            wait = _last_start.get(key, -MIN_INTERVAL) + MIN_INTERVAL - time.monotonic()
+            if wait > 0:  # too soon after the last pass: come back (still running, still dirty)
+                _later(wait, _executor.submit, _drain, key)
+                return
+            _dirty.discard(key)
+            _last_start[key] = time.monotonic()
+            instances_of, reads = _latest[key]
+        try:
+            _one_pass(namespace, name, instances_of, reads)
+        except BAD_INPUT as exc:  # what `reports_bad_input` does for a handler
+            metrics.reconcile_error("EcsService", exc)
+            message = describe(exc)
+            service = reads.service(namespace, name)
+            if service is not None and first_time(str(service["metadata"].get("uid")), message):
+                log.exception("EcsService %s/%s: bad input: %s", namespace, name, message)
+                _report_bad(service, message)
+            if service is not None and service["metadata"].get("deletionTimestamp"):
+                _hold(service, False)  # last resort: the finalizer goes (its tasks are owned: GC stops them)
+        except Exception as exc:  # an API error: the timer (or the deletion re-check) tries again
+            metrics.reconcile_error("EcsService", exc)
+            log.warning("EcsService %s/%s: pass failed: %r", namespace, name, exc)
+        _recheck_deletion(namespace, name, instances_of, reads)
+
+
+def _later(seconds: float, fn: Callable[..., Any], *args: Any) -> None:
+    """Call `fn(*args)` in `seconds` (a daemon timer: it never holds the operator's exit)."""
+    timer = threading.Timer(seconds, fn, args)
+    timer.daemon = True
+    timer.start()
+
+
+def _recheck_deletion(namespace: str, name: str, instances_of: InstancesOf, reads: Reads) -> None:
+    """A DRAINING service is passed again in `DRAINING_RECHECK` seconds until its finalizer goes
+    (Kopf stops the service's timer once it is deleted; its tasks' events usually come first)."""
+    service = reads.service(namespace, name)
+    if service is None or not service["metadata"].get("deletionTimestamp"):
+        return
+    if FINALIZER in (service["metadata"].get("finalizers") or []):
+        _later(DRAINING_RECHECK, reconcile_service, namespace, name, instances_of, reads)
+
+
+def _hold(service: Obj, held: bool) -> None:
+    """Add (`held`) or remove the service's finalizer, by compare-and-swap on its metadata: it
+    keeps a deleted service DRAINING until its tasks have stopped. A 409 is left to the next pass.
+
+    Why our own finalizer rather than `kopf.on.delete`: a deletion handler makes Kopf store the
+    whole spec in an annotation at creation and on every spec change (a write that nothing here
+    reads), and its progress in annotations on every retry while the service drains. This costs
+    one write when the service is first seen and one when it is INACTIVE.
+    """
+    meta = service["metadata"]
+    finalizers = list(meta.get("finalizers") or [])
+    if (FINALIZER in finalizers) == held:
+        return
+    finalizers = [*finalizers, FINALIZER] if held else [f for f in finalizers if f != FINALIZER]
+    patch = {"metadata": {"resourceVersion": meta["resourceVersion"], "finalizers": finalizers}}
+    with contextlib.suppress(Conflict, NotFound):
+        service_reads.wrote(service, objects.patch(SERVICES, meta["name"], patch, meta["namespace"]))
+
+
+def _one_pass(namespace: str, name: str, instances_of: InstancesOf, reads: Reads = API) -> ServicePlan | None:
+    """Plan and apply; from the watch while the plan only observes, from the API server once it
+    starts or stops a task (`service_reads`), and after a 409."""
+    with _guard:  # one pass of a service at a time (the queue's and the deletion handler's)
+        lock = _locks.setdefault((namespace, name), threading.Lock())
+    with lock:
+        pinned: tuple[Obj | None, list[Obj]] | None = None  # read from the API server, to plan on
         for _ in range(PASSES):
-            with _guard:
-                _dirty.discard(key)
-            result = _one_pass(namespace, name, instances_of)
-            with _guard:
-                if key not in _dirty:
-                    break
-        return result
-    finally:
-        lock.release()
-
-
-def _one_pass(namespace: str, name: str, instances_of: Any) -> ServicePlan | None:
-    for _ in range(PASSES):
-        try:
-            service = objects.get(SERVICES, name, namespace)
-        except NotFound:
-            daemons.forget(f"{namespace}/{name}")
-            return None
-        problems = spec_problems("EcsService", service.get("spec"))
-        if problems:
-            report_invalid(service, problems)
-            return None
-        instances = instances_of(service["spec"]["cluster"])
-        try:
-            result, _effective = plan(service, instances, datetime.now(UTC))
-        except ResolveError as error:
-            report_unresolvable(service, error)
-            return None
-        except ValueError as error:  # what no check above foresaw (units, a model): report, never loop
-            report_invalid(service, [Problem("spec", str(error))])
-            return None
-        try:
-            apply(service, result)
+            if pinned is not None:
+                (service, tasks), pinned = pinned, None
+            else:
+                service = reads.service(namespace, name)
+                tasks = reads.tasks_of(namespace, name) if service is not None else []
+            if service is None:
+                daemons.forget(f"{namespace}/{name}")
+                return None
+            problems = spec_problems("EcsService", service.get("spec"))
+            if problems:
+                report_invalid(service, problems)
+                return _unplanned(service)
+            instances = instances_of(service["spec"]["cluster"])
+            try:
+                result, _effective = plan(service, tasks, instances, datetime.now(UTC))
+            except ResolveError as error:
+                report_unresolvable(service, error)
+                return _unplanned(service)
+            except ValueError as error:  # what no check above foresaw (units, a model): report, never loop
+                report_invalid(service, [Problem("spec", str(error))])
+                return _unplanned(service)
+            if reads.cached and (result.starts or result.stops):
+                # Act only on what the API server says now: the plan stands if the watch showed
+                # exactly that; else plan again from it.
+                reads = API
+                fresh = API.service(namespace, name)
+                fresh_tasks = API.tasks_of(namespace, name) if fresh is not None else []
+                if fresh is None or not service_reads.same(service, tasks, fresh, fresh_tasks):
+                    pinned = (fresh, fresh_tasks)
+                    continue
+            try:
+                written = apply(service, tasks, result)
+            except Conflict:
+                reads = API
+                continue
+            if not service["metadata"].get("deletionTimestamp"):
+                _hold(written or service, True)
+            elif result.finished:  # INACTIVE (no finalizer may be added once deleted)
+                _hold(written or service, False)
             return result
-        except Conflict:
-            continue
+        return _unplanned(service) if service is not None else None
+
+
+def _unplanned(service: Obj) -> ServicePlan | None:
+    """A deleted service that cannot be planned (an invalid spec, its task definition gone,
+    conflicts) is drained without planning, and its finalizer goes once its tasks have stopped."""
+    meta = service["metadata"]
+    if meta.get("deletionTimestamp") and drain_unplanned(meta["namespace"], meta["name"]):
+        _hold(service, False)
     return None
 
 
@@ -393,6 +490,10 @@ def _instances_from(kwargs: dict[str, Any]) -> Any:
     return read
 
 
+def _reads_from(kwargs: dict[str, Any]) -> Reads:
+    return Reads(kwargs["service_objects"], kwargs["service_tasks"])
+
+
 def _report_bad(service: Obj, message: str) -> None:
     report_invalid(service, [Problem("spec", message)])
 
@@ -402,13 +503,15 @@ def _report_bad(service: Obj, message: str) -> None:
 @reports_bad_input("EcsService", _report_bad)
 def service_changed(name: str, namespace: str | None, type: str, body: kopf.Body, **kwargs: Any) -> None:
     metrics.observe_service(body, deleted=type == "DELETED")
-    if type == "DELETED" or body.metadata.get("deletionTimestamp"):
+    if type == "DELETED":
+        service_reads.forget((str(namespace), name))
         return
     if not leadership.owns(str(body.spec.get("cluster", ""))):
         return
-    if tenancy.refuse_service(objects.plain(body)):
+    # A deleted service drains whatever its namespace may do now (as before its deletion).
+    if not body.metadata.get("deletionTimestamp") and tenancy.refuse_service(objects.plain(body)):
         return
-    reconcile_service(str(namespace), name, _instances_from(kwargs))
+    reconcile_service(str(namespace), name, _instances_from(kwargs), _reads_from(kwargs))
 
 
 @kopf.on.event(GROUP, VERSION, "ecstasks", labels={SERVICE_LABEL: kopf.PRESENT})
@@ -419,7 +522,7 @@ def service_task_changed(labels: kopf.Labels, namespace: str | None, spec: kopf.
         return
     if tenancy.refusal(tenancy.CREATE_SERVICE, str(spec.get("cluster", "")), str(namespace)):
         return
-    reconcile_service(str(namespace), labels[SERVICE_LABEL], _instances_from(kwargs))
+    reconcile_service(str(namespace), labels[SERVICE_LABEL], _instances_from(kwargs), _reads_from(kwargs))
 
 
 @kopf.timer(GROUP, VERSION, "ecsservices", interval=10)
@@ -431,21 +534,7 @@ def service_tick(name: str, namespace: str | None, body: kopf.Body, **kwargs: An
         return
     if tenancy.refuse_service(objects.plain(body)):
         return
-    reconcile_service(str(namespace), name, _instances_from(kwargs))
-
-
-@kopf.on.delete(GROUP, VERSION, "ecsservices")
-@metrics.counts_errors("EcsService")
-@reports_bad_input("EcsService")  # last resort: the finalizer goes (its tasks are owned: GC stops them)
-def service_deleted(name: str, namespace: str | None, spec: kopf.Spec, **kwargs: Any) -> None:
-    """DRAINING until every task has stopped; then INACTIVE, and Kubernetes may remove it."""
-    if not leadership.owns(str(spec.get("cluster", ""))):
-        raise kopf.TemporaryError("another replica holds the service's cluster", delay=5)
-    result = _one_pass(str(namespace), name, _instances_from(kwargs))
-    # Not planned (an invalid spec, a task definition gone, conflicts): drain without planning.
-    finished = drain_unplanned(str(namespace), name) if result is None else result.finished
-    if not finished:
-        raise kopf.TemporaryError("the service is DRAINING: waiting for its tasks to stop", delay=5)
+    reconcile_service(str(namespace), name, _instances_from(kwargs), _reads_from(kwargs))
 
 
 def drain_unplanned(namespace: str, name: str) -> bool:
@@ -454,7 +543,7 @@ def drain_unplanned(namespace: str, name: str) -> bool:
         service = objects.get(SERVICES, name, namespace)
     except NotFound:
         return True
-    decision = drain(service.get("status") or {}, _tasks_of(namespace, name))
+    decision = drain(service.get("status") or {}, API.tasks_of(namespace, name))
     for stop in decision.stops:
         with contextlib.suppress(NotFound, Conflict):
             task = objects.get(TASKS, stop.name, namespace)

@@ -152,3 +152,34 @@ def test_an_api_error_while_creating_escapes_for_kopf_to_retry(
     one_pass(store)  # Kopf's retry
     assert len(task_names(store)) == 2
     assert scheduler(cluster)["tasksStarted"] == 2
+
+
+def test_the_service_finalizer_is_added_once_and_goes_when_the_service_is_inactive(
+    store: FakeStore, cluster: World
+) -> None:
+    """The pass holds the service's own finalizer (one write, not one per pass); a deleted service
+    stays DRAINING while its tasks stop, and is removed once every task has stopped."""
+    from ecs_operator.kube import objects
+
+    cluster.service(desiredCount=2)
+    one_pass(store)
+    running(store)
+    one_pass(store)
+    assert cluster.get(SERVICES.plural, "web")["metadata"]["finalizers"] == [services.FINALIZER]
+    assert len(store.log("patch", "web", plural=SERVICES.plural)) == 1
+    objects.delete(SERVICES, "web", NAMESPACE)
+    result = one_pass(store)
+    assert result is not None and result.status.status == "DRAINING"
+    assert cluster.get(SERVICES.plural, "web")["metadata"]["finalizers"] == [services.FINALIZER]
+    assert all(t["status"]["desiredStatus"] == "STOPPED" for t in store.all(GROUP, TASKS.plural, NAMESPACE))
+    for task in store.all(GROUP, TASKS.plural, NAMESPACE):
+        store.mutate(
+            GROUP,
+            TASKS.plural,
+            task["metadata"]["name"],
+            lambda o: o["status"].update(lastStatus="STOPPED", stoppedAt="2026-01-01T00:01:00Z"),
+            NAMESPACE,
+        )
+    result = one_pass(store)
+    assert result is not None and result.finished
+    assert store.peek(GROUP, SERVICES.plural, "web", NAMESPACE) is None
