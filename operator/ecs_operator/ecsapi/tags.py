@@ -18,7 +18,16 @@ from ecs_operator.ecsapi.errors import ApiError, invalid
 from ecs_operator.ecsapi.operations import Call, Operation
 from ecs_operator.kube import objects, plugin
 from ecs_operator.kube.errors import NotFound
-from ecs_operator.kube.objects import CLUSTERS, INSTANCES, SERVICES, TASK_DEFINITIONS, TASKS, Obj, Resource
+from ecs_operator.kube.objects import (
+    CAPACITY_PROVIDERS,
+    CLUSTERS,
+    INSTANCES,
+    SERVICES,
+    TASK_DEFINITIONS,
+    TASKS,
+    Obj,
+    Resource,
+)
 
 ANNOTATION = "ecs-operator.dev/tags"
 MAX_TAGS = 50
@@ -39,6 +48,8 @@ def target(arn: str, namespace: str) -> tuple[Resource, str, str | None]:
         return TASKS, segments[1], namespace
     if kind == "service" and len(segments) == 2:
         return SERVICES, segments[1], namespace
+    if kind == "capacity-provider" and len(segments) == 1:
+        return CAPACITY_PROVIDERS, segments[0], None
     if kind == "container-instance" and len(segments) == 2:
         return INSTANCES, cinst.instance_name(segments[0], segments[1]), None
     raise invalid(f"Invalid resource ARN: {arn}")
