@@ -77,14 +77,10 @@ def create_service(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     token = params.get("clientToken")
     if token is not None and not (isinstance(token, str) and 1 <= len(token) <= 36):
         raise invalid("clientToken must be 1-36 characters.")
-    body = {
-        "apiVersion": API_VERSION,
-        "kind": "EcsService",
-        "metadata": {"name": name, "namespace": call.namespace},
-        "spec": spec,
-    }
+    metadata: dict[str, Any] = {"name": name, "namespace": call.namespace}
     if token:
-        body["metadata"]["annotations"] = {TOKEN_ANNOTATION: token}
+        metadata["annotations"] = {TOKEN_ANNOTATION: token}
+    body = {"apiVersion": API_VERSION, "kind": "EcsService", "metadata": metadata, "spec": spec}
     try:
         created = objects.create(SERVICES, body, call.namespace)
     except AlreadyExists as exc:
