@@ -302,6 +302,8 @@ def _launch(request: ctasks.RunTaskInput, params: Mapping[str, Any], call: Call)
     cluster_must_exist(request.cluster)
     commands.resolve_revision(call.namespace, request.task_definition)
     for body in bodies:
+        if not request.container_instances:  # RunTask: neither → the cluster's default strategy
+            _capacity(body["spec"], params)
         if token_label:
             body["metadata"]["labels"] = {TOKEN_LABEL: token_label}
             body["metadata"]["annotations"] = {REQUEST_ANNOTATION: digest}
@@ -309,6 +311,22 @@ def _launch(request: ctasks.RunTaskInput, params: Mapping[str, Any], call: Call)
     if call.wait > 0:
         created = commands.await_placement(created, call.namespace, call.wait)
     return _placement_answer(created, call)
+
+
+def _capacity(spec: dict[str, Any], params: Mapping[str, Any]) -> None:
+    """RunTask's launchType or capacityProviderStrategy, as given: with neither, the task takes its
+    cluster's defaultCapacityProviderStrategy, and EC2 without one (ECS's rule, the operator's too)."""
+    if not params.get("launchType"):
+        spec.pop("launchType", None)
+    if params.get("capacityProviderStrategy"):
+        spec["capacityProviderStrategy"] = [
+            {
+                "capacityProvider": i.get("capacityProvider"),
+                "base": i.get("base", 0),
+                "weight": i.get("weight", 0),
+            }
+            for i in params["capacityProviderStrategy"]
+        ]
 
 
 def request_digest(params: Mapping[str, Any]) -> str:
