@@ -360,6 +360,23 @@ def test_boto3_service_becomes_stable_and_scales(kube: Kube, api: ApiServer, api
         ],
     )
     service_tasks = ok(results[7])["taskArns"]
+    rollouts = wait_for(
+        lambda: [
+            d
+            for d in ok(call(api, "list_service_deployments", cluster=cluster, service="web"))[
+                "serviceDeployments"
+            ]
+            if d["status"] == "SUCCESSFUL"
+        ],
+        what="the service's deployment SUCCESSFUL",
+    )
+    deployment = rollouts[0]["serviceDeploymentArn"]
+    assert deployment.startswith(f"arn:aws:ecs:us-east-1:000000000000:service-deployment/{cluster}/web/")
+    deployed = ok(
+        call(api, "describe_service_deployments", serviceDeploymentArns=[deployment, deployment + "9"])
+    )
+    assert deployed["serviceDeployments"][0]["targetServiceRevision"]["runningTaskCount"] == 3
+    assert deployed["failures"] == [{"arn": deployment + "9", "reason": "MISSING"}]
     standalone = ok(call(api, "run_task", cluster=cluster, taskDefinition="web"))["tasks"][0]["taskArn"]
     protection = boto3_calls(
         api.endpoint,

@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ecs_operator.ecsapi import (
     attributes,
     capacity,
+    deployments,
     protection,
     schedules,
     services,
@@ -133,6 +134,7 @@ ALL_OPERATIONS = {
     **protection.OPERATIONS,
     **tags.OPERATIONS,
     **capacity.OPERATIONS,
+    **deployments.OPERATIONS,
     **settings.OPERATIONS,
 }
 """Every ECS operation the server answers; any other is UnsupportedOperationException."""

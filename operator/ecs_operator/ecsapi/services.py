@@ -49,7 +49,7 @@ UPDATABLE = (
 )
 
 
-def _service(cluster: str, given: str, namespace: str) -> Obj:
+def find_service(cluster: str, given: str, namespace: str) -> Obj:
     try:
         obj = objects.get(SERVICES, resource_id(given, "service"), namespace)
     except NotFound as exc:
@@ -118,7 +118,7 @@ def same_request(existing: Obj, spec: Mapping[str, Any], token: str | None) -> b
 def describe_services(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     def describe(cluster: str, text: str) -> dict[str, Any] | None:
         try:
-            return _view(_service(cluster, text, call.namespace), call)
+            return _view(find_service(cluster, text, call.namespace), call)
         except ApiError:
             return None
 
@@ -137,7 +137,7 @@ def update_service(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     cluster = cluster_name(params)
     _check_limits(params)
     cluster_must_exist(cluster)
-    current = _service(cluster, str(views.require(params, "service")), call.namespace)
+    current = find_service(cluster, str(views.require(params, "service")), call.namespace)
     if (current.get("status") or {}).get("status", "ACTIVE") != "ACTIVE" or current["metadata"].get(
         "deletionTimestamp"
     ):
@@ -154,7 +154,7 @@ def update_service(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
 def delete_service(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     cluster = cluster_name(params)
     cluster_must_exist(cluster)
-    current = _service(cluster, str(views.require(params, "service")), call.namespace)
+    current = find_service(cluster, str(views.require(params, "service")), call.namespace)
     spec = current.get("spec") or {}
     scaled = spec.get("schedulingStrategy", "REPLICA") == "REPLICA" and int(spec.get("desiredCount") or 0) > 0
     if scaled and not params.get("force"):
