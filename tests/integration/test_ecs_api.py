@@ -53,6 +53,11 @@ def _rbac(namespace: str, unique: str) -> str:
                     "verbs": ["get", "list", "patch"],
                 },
                 {
+                    "apiGroups": [""],
+                    "resources": ["nodes"],
+                    "verbs": ["patch"],
+                },  # DeregisterContainerInstance
+                {
                     "apiGroups": ["ecs-operator.dev"],
                     "resources": ["ecscapacityproviders"],
                     "verbs": ["get", "list", "create", "patch", "delete"],
@@ -548,6 +553,38 @@ def test_attributes_start_task_and_draining_steer_placement(
         prefix + "worker-b1",
         prefix + "worker-c1",
     ]
+    leaving = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            {
+                "op": "deregister_container_instance",
+                "params": {"cluster": cluster, "containerInstance": "worker-c1"},
+            },
+            {
+                "op": "deregister_container_instance",
+                "params": {"cluster": cluster, "containerInstance": prefix + "worker-c1", "force": True},
+            },
+            {
+                "op": "deregister_container_instance",
+                "params": {"cluster": cluster, "containerInstance": "worker-zz"},
+            },
+        ],
+    )
+    assert leaving[0]["error"]["code"] == "InvalidParameterException"  # tasks there, no force
+    assert ok(leaving[1])["containerInstance"]["status"] == "INACTIVE"
+    assert leaving[2]["error"]["code"] == "InvalidParameterException"
+    assert "ecs-operator.dev/cluster" not in kube.get_json("node", "worker-c1")["metadata"]["labels"]
+    wait_for(
+        lambda: (
+            ok(call(api, "describe_container_instances", cluster=cluster, containerInstances=["worker-c1"]))[
+                "containerInstances"
+            ][0]["status"]
+            == "INACTIVE"
+        ),
+        what="worker-c1 INACTIVE",
+    )
 
 
 def test_aws_cli_with_a_minted_access_key(kube: Kube, api: ApiServer, namespace: str, unique: str) -> None:
