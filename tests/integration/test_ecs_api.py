@@ -810,7 +810,7 @@ def test_capacity_providers_through_the_ecs_api(
         ]
         updated = ok(results[5])["capacityProvider"]
         assert updated["autoScalingGroupProvider"]["managedScaling"]["status"] == "DISABLED"
-        assert results[6]["error"]["code"] == "ResourceInUseException"
+        assert results[6]["error"]["code"] == "ClientException"
         run = ok(results[7])
         assert run["failures"] == []
         assert [

@@ -27,7 +27,7 @@ from ecs_operator.kube.objects import CAPACITY_PROVIDERS, CLUSTERS, SERVICES, Ob
 
 GROUP_LABEL = "ecs-operator.dev/auto-scaling-group"
 RESERVED_PREFIXES = ("aws", "ecs", "fargate")
-RESERVED = "The capacity provider name cannot be prefixed with 'aws', 'ecs', or 'fargate'."
+RESERVED = 'The name can\'t be prefixed with "aws", "ecs", or "fargate".'
 BUILT_IN_CHANGE = "The FARGATE and FARGATE_SPOT capacity providers are reserved and cannot be changed."
 IN_USE = (
     "The specified capacity provider is in use and cannot be removed. Disassociate it from every "
@@ -58,6 +58,7 @@ def provider_view(obj: Mapping[str, Any], call: Call) -> dict[str, Any]:
         "capacityProviderArn": call.arns.capacity_provider(name),
         "name": name,
         "status": (obj.get("status") or {}).get("status") or "ACTIVE",
+        "type": "EC2_AUTOSCALING",
         "autoScalingGroupProvider": {
             "autoScalingGroupArn": group_arn(call.arns.region, call.arns.account, group),
             "managedScaling": {
@@ -70,7 +71,12 @@ def provider_view(obj: Mapping[str, Any], call: Call) -> dict[str, Any]:
 
 
 def built_in_view(name: str, call: Call) -> dict[str, Any]:
-    return {"capacityProviderArn": call.arns.capacity_provider(name), "name": name, "status": "ACTIVE"}
+    return {
+        "capacityProviderArn": call.arns.capacity_provider(name),
+        "name": name,
+        "status": "ACTIVE",
+        "type": name,
+    }
 
 
 def _spec_of(group: Mapping[str, Any], full: bool) -> dict[str, Any]:
@@ -185,7 +191,7 @@ def delete_capacity_provider(params: Mapping[str, Any], call: Call) -> dict[str,
         raise invalid(MISSING_PROVIDER.format(name)) from exc
     users = _users(name, call.namespace)
     if users:
-        raise ApiError("ResourceInUseException", f"{IN_USE} ({', '.join(users)})")
+        raise ApiError("ClientException", f"{IN_USE} ({', '.join(users)})")
     objects.delete(CAPACITY_PROVIDERS, name)
     view = provider_view(current, call)
     view["updateStatus"] = "DELETE_IN_PROGRESS"

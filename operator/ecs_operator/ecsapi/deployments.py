@@ -108,7 +108,7 @@ def list_service_deployments(params: Mapping[str, Any], call: Call) -> dict[str,
             continue
         entries.append(entry)
     by_arn = {e["serviceDeploymentArn"]: e for e in entries}
-    chunk, token = views.page(list(by_arn), params.get("nextToken"), params.get("maxResults"))
+    chunk, token = views.page(list(by_arn), params.get("nextToken"), params.get("maxResults"), default=20)
     return {"serviceDeployments": [by_arn[a] for a in chunk], **({"nextToken": token} if token else {})}
 
 

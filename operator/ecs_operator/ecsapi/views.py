@@ -148,11 +148,14 @@ def task_definition_view(
 # ---- requests -----------------------------------------------------------------------------------
 
 
-def page(items: Sequence[str], next_token: str | None, max_results: int | None, limit: int = 100) -> Any:
-    """(``items`` of this page, the next token or None): ECS's opaque tokens, here an offset."""
+def page(
+    items: Sequence[str], next_token: str | None, max_results: int | None, limit: int = 100, default: int = 0
+) -> Any:
+    """(``items`` of this page, the next token or None): ECS's opaque tokens, here an offset. A page
+    holds `max_results` (1 to `limit`), else `default` (else `limit`) items."""
     if max_results is not None and not 1 <= max_results <= limit:
         raise invalid(f"maxResults must be between 1 and {limit}.")
-    size = max_results or limit
+    size = max_results or default or limit
     start = 0
     if next_token:
         try:

@@ -48,6 +48,7 @@ def test_a_provider_reads_back_as_ecs_describes_it() -> None:
         "capacityProviderArn": "arn:aws:ecs:eu-west-1:123456789012:capacity-provider/spot",
         "name": "spot",
         "status": "ACTIVE",
+        "type": "EC2_AUTOSCALING",
         "autoScalingGroupProvider": {
             "autoScalingGroupArn": "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:ecs-operator:"
             "autoScalingGroupName/spot-asg",
