@@ -159,6 +159,16 @@ def create_cluster(api: ApiServer, cluster: str) -> dict[str, Any]:
     return dict(created)
 
 
+def wait_for_instance(api: ApiServer, cluster: str, node: str, status: str) -> None:
+    """Until DescribeContainerInstances says the node's instance is `status`."""
+
+    def current() -> str:
+        described = ok(call(api, "describe_container_instances", cluster=cluster, containerInstances=[node]))
+        return str(described["containerInstances"][0]["status"])
+
+    wait_for(lambda: current() == status, what=f"{node} {status}")
+
+
 TASKDEF = {
     "family": "web",
     "containerDefinitions": [{"name": "web", "image": "nginx:1.27", "cpu": 128, "memory": 256}],
@@ -528,15 +538,7 @@ def test_attributes_start_task_and_draining_steer_placement(
     ]
     assert drained["failures"] == [{"arn": prefix + "worker-zz", "reason": "MISSING"}]
     assert results[5]["error"]["code"] == "InvalidParameterException"
-    wait_for(
-        lambda: (
-            ok(call(api, "describe_container_instances", cluster=cluster, containerInstances=["worker-a1"]))[
-                "containerInstances"
-            ][0]["status"]
-            == "DRAINING"
-        ),
-        what="worker-a1 DRAINING",
-    )
+    wait_for_instance(api, cluster, "worker-a1", "DRAINING")
     spread = ok(
         call(
             api,
@@ -576,15 +578,7 @@ def test_attributes_start_task_and_draining_steer_placement(
     assert ok(leaving[1])["containerInstance"]["status"] == "INACTIVE"
     assert leaving[2]["error"]["code"] == "InvalidParameterException"
     assert "ecs-operator.dev/cluster" not in kube.get_json("node", "worker-c1")["metadata"]["labels"]
-    wait_for(
-        lambda: (
-            ok(call(api, "describe_container_instances", cluster=cluster, containerInstances=["worker-c1"]))[
-                "containerInstances"
-            ][0]["status"]
-            == "INACTIVE"
-        ),
-        what="worker-c1 INACTIVE",
-    )
+    wait_for_instance(api, cluster, "worker-c1", "INACTIVE")
 
 
 def test_aws_cli_with_a_minted_access_key(kube: Kube, api: ApiServer, namespace: str, unique: str) -> None:

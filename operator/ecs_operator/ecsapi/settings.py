@@ -114,10 +114,8 @@ def put_account_setting(params: Mapping[str, Any], call: Call) -> dict[str, Any]
     return {"setting": _setting(name, value, call)}
 
 
-def put_account_setting_default(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
-    name, value = _check_account_setting(params)
-    configmaps.merge_data(ACCOUNT_CONFIGMAP, call.namespace, {name: value})
-    return {"setting": _setting(name, value, call)}
+put_account_setting_default = put_account_setting
+"""One level of settings per namespace (see the module's docstring): the default is the setting."""
 
 
 def delete_account_setting(params: Mapping[str, Any], call: Call) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ecs_operator.cli import instances as cinst
+from ecs_operator.ecsapi import views
 from ecs_operator.ecsapi.errors import ApiError, invalid
 from ecs_operator.ecsapi.operations import Call, Operation
 from ecs_operator.kube import objects, plugin
@@ -56,12 +57,7 @@ def target(arn: str, namespace: str) -> tuple[Resource, str, str | None]:
 
 
 def tags_of(obj: Mapping[str, Any]) -> dict[str, str]:
-    text = ((obj.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION)
-    try:
-        value = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+    return {str(k): str(v) for k, v in views.json_annotation(obj, ANNOTATION).items()}
 
 
 def check(tags: Mapping[str, str]) -> None:

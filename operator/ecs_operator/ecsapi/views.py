@@ -39,14 +39,19 @@ CLUSTER_SETTINGS = "ecs-operator.dev/cluster-settings"
 """The annotation of an EcsCluster that keeps its ECS settings (see `ecsapi.settings`)."""
 
 
-def cluster_settings(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """``settings``, ``configuration`` and ``serviceConnectDefaults`` as UpdateCluster stored them."""
-    text = ((obj.get("metadata") or {}).get("annotations") or {}).get(CLUSTER_SETTINGS)
+def json_annotation(obj: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """The JSON object an annotation holds; empty when absent or not a JSON object."""
+    text = ((obj.get("metadata") or {}).get("annotations") or {}).get(key)
     try:
         value = json.loads(text) if text else {}
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def cluster_settings(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings``, ``configuration`` and ``serviceConnectDefaults`` as UpdateCluster stored them."""
+    return json_annotation(obj, CLUSTER_SETTINGS)
 
 
 def cluster_view(
