@@ -629,10 +629,19 @@ def test_aws_cli_with_a_minted_access_key(kube: Kube, api: ApiServer, namespace:
     assert json.loads(families.stdout)["families"] == [f"cli-{unique}"]
     missing = run_aws("describe-clusters", "--clusters", f"nothing-{unique}")
     assert json.loads(missing.stdout)["failures"][0]["reason"] == "MISSING"
-    unsupported = run_aws("list-account-settings")
+    insights = run_aws("list-account-settings", "--effective-settings", "--name", "containerInsights")
+    assert json.loads(insights.stdout)["settings"] == [
+        {
+            "name": "containerInsights",
+            "value": "disabled",
+            "principalArn": "arn:aws:iam::000000000000:root",
+            "type": "aws_managed",
+        }
+    ]
+    unsupported = run_aws("discover-poll-endpoint")
     assert unsupported.returncode != 0
     assert (
-        "UnsupportedOperationException" in unsupported.stderr and "ListAccountSettings" in unsupported.stderr
+        "UnsupportedOperationException" in unsupported.stderr and "DiscoverPollEndpoint" in unsupported.stderr
     )
 
 
