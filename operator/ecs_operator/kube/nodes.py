@@ -13,3 +13,11 @@ def labels_by_name() -> dict[str, dict[str, str]]:
     return {
         str(n["metadata"]["name"]): dict(n["metadata"].get("labels") or {}) for n in listed.get("items") or []
     }
+
+
+@map_api_errors
+def remove_label(node: str, key: str) -> None:
+    """Remove one label from a node (a merge patch: the label's value null); as the caller."""
+    clients().core.patch_node(
+        node, cast(Any, {"metadata": {"labels": {key: None}}}), _content_type="application/merge-patch+json"
+    )
