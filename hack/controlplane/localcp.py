@@ -144,6 +144,8 @@ class ControlPlane:
     ports: dict[str, int] = field(default_factory=dict)
     apiserver_extra: list[str] = field(default_factory=list)  # e.g. a benchmark's audit log flags
     etcd_extra: list[str] = field(default_factory=list)  # e.g. the chaos suite's short compaction
+    kcm_extra: list[str] = field(default_factory=list)  # e.g. the benchmark's node grace period
+    kwok_config: Path = HERE / "kwok-stages.yaml"  # the benchmark writes one without node leases
 
     @property
     def kubeconfig(self) -> Path:
@@ -322,6 +324,7 @@ class ControlPlane:
             "--kube-api-qps=200",
             "--kube-api-burst=400",
             "--v=1",
+            *self.kcm_extra,
         ]
 
     def scheduler_args(self) -> list[str]:
@@ -339,7 +342,7 @@ class ControlPlane:
     def kwok_args(self) -> list[str]:
         return [
             f"--kubeconfig={self.state_dir / 'kwok.kubeconfig'}",
-            f"--config={HERE / 'kwok-stages.yaml'}",
+            f"--config={self.kwok_config}",
             "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
             f"--server-address=127.0.0.1:{self.ports['kwok']}",
@@ -423,7 +426,13 @@ class ControlPlane:
                 raise RuntimeError(f"{name} exited; see {self.state_dir / 'logs' / (name + '.log')}")
         names = [n["metadata"]["name"] for n in node_objects(self.topology)]
         res = subprocess.run(
-            [*kubectl, "wait", "--for=condition=Ready", "--timeout=120s", *(f"node/{n}" for n in names)],
+            [
+                *kubectl,
+                "wait",
+                "--for=condition=Ready",
+                f"--timeout={max(120, len(names) // 10)}s",  # a benchmark's thousands of nodes
+                *(f"node/{n}" for n in names),
+            ],
             capture_output=True,
             text=True,
         )
