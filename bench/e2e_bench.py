@@ -169,6 +169,7 @@ class Phase:
     rss_mib: float = 0.0
     cpu_s: float = 0.0
     note: str = ""
+    wall_s: float = 0.0  # the phase and its settling: what cpu_s is spent over
 
 
 @dataclass
@@ -206,7 +207,7 @@ class Bench:
             time.sleep(self.interval)
         if self.op is not None and not self.op.alive():
             raise RuntimeError(f"the operator exited during {name}:\n{self.op.log_tail()}")
-        self.settle()
+        quiet = self.settle()
         phase = Phase(
             name,
             side,
@@ -215,13 +216,19 @@ class Bench:
             diff(self.writes(), before),
             group_rss_mib(self.pgid()),
             group_cpu_seconds(self.pgid()) - cpu0,
+            "writes still going 120 s after done"
+            if quiet is None
+            else f"writes stopped {quiet:.0f} s after done",
+            time.monotonic() - t0,
         )
         took = f"{seconds:.1f} s" if seconds is not None else f"NOT DONE in {self.timeout:.0f} s"
-        log(f"{side} {name}: {took}, {sum(phase.writes.values())} writes, RSS {phase.rss_mib:.0f} MiB")
+        log(
+            f"{side} {name}: {took}, {sum(phase.writes.values())} writes ({phase.note}), RSS {phase.rss_mib:.0f} MiB"
+        )
         self.results.append(phase)
         return phase
 
-    def settle(self, quiet_s: float = 4.0, limit_s: float = 120.0) -> None:
+    def settle(self, quiet_s: float = 4.0, limit_s: float = 120.0) -> float | None:
         """Wait until the phase's writes have stopped (nothing but node heartbeats and leases for
         `quiet_s`), so that writes done after "all RUNNING" are counted in the phase that caused them."""
 
@@ -234,8 +241,9 @@ class Bench:
             time.sleep(quiet_s)
             now = busy()
             if now == last:
-                return
+                return time.monotonic() - t0
             last = now
+        return None
 
     # -- set-up
 
@@ -471,7 +479,7 @@ def report(b: Bench) -> str:
                 per_item(we, ecs.items),
                 per_item(wd, dep.items) if dep else "-",
                 f"{ecs.rss_mib:.0f} MiB",
-                f"{100 * ecs.cpu_s / ecs.seconds:.0f} %" if ecs.seconds else "-",
+                f"{100 * ecs.cpu_s / ecs.wall_s:.0f} %" if ecs.wall_s else "-",
             ]
         )
     out.append(
@@ -484,7 +492,7 @@ def report(b: Bench) -> str:
                 "writes/task",
                 "writes/pod",
                 "operator RSS after",
-                "operator CPU during",
+                "operator CPU during (% of a core)",
             ],
             rows,
         )
@@ -496,9 +504,9 @@ def report(b: Bench) -> str:
     cols = [k for k, _ in kinds.most_common()]
     out.append(
         table(
-            ["phase", *cols],
+            ["phase", "writes counted until", *cols],
             [
-                [f"{p.name} ({p.side})", *(per_item(by_kind(p.writes)[k], p.items) for k in cols)]
+                [f"{p.name} ({p.side})", p.note, *(per_item(by_kind(p.writes)[k], p.items) for k in cols)]
                 for p in b.results
             ],
         )
