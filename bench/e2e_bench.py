@@ -189,7 +189,14 @@ class Bench:
         return max(2.0, self.tasks / 500)
 
     def writes(self) -> Counter[str]:
-        return write_counts(self.cp.get("/metrics").decode())
+        # A loaded API server (the machine is shared) may take a while to answer /metrics.
+        for attempt in range(5):
+            try:
+                return write_counts(self.cp.get("/metrics", timeout=60).decode())
+            except OSError as exc:
+                log(f"/metrics: {exc}; again")
+                time.sleep(2 * (attempt + 1))
+        return write_counts(self.cp.get("/metrics", timeout=120).decode())
 
     def pgid(self) -> int:
         assert self.op is not None and self.op.proc is not None

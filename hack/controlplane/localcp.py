@@ -387,10 +387,10 @@ class ControlPlane:
             }
             (self.state_dir / name).write_text(json.dumps(cfg, indent=2))
 
-    def get(self, path: str) -> bytes:
+    def get(self, path: str, timeout: float = 5) -> bytes:
         ctx = ssl.create_default_context(cafile=self.pki("ca.crt"))
         ctx.load_cert_chain(self.pki("admin.crt"), self.pki("admin.key"))
-        with urllib.request.urlopen(self.server + path, context=ctx, timeout=5) as resp:
+        with urllib.request.urlopen(self.server + path, context=ctx, timeout=timeout) as resp:
             return bytes(resp.read())
 
     def wait_ready(self, timeout: float = 120) -> None:
