@@ -208,7 +208,12 @@ class Bench:
         start()
         seconds: float | None = None
         while time.monotonic() - t0 < self.timeout:
-            if done():
+            try:
+                finished = done()
+            except AssertionError as exc:  # a kubectl that failed on a loaded API server: poll again
+                log(f"poll failed: {str(exc)[:300]}")
+                finished = False
+            if finished:
                 seconds = time.monotonic() - t0
                 break
             time.sleep(self.interval)
