@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -442,6 +443,10 @@ def run(nodes: int, tasks: int, phases: list[str], idle_s: float, timeout: float
         if ok and "scalein" in phases:
             bench.scalein()
         bench.facts.append(("operator RSS at the end", f"{group_rss_mib(bench.pgid()):.0f} MiB"))
+    except KeyboardInterrupt:  # SIGINT or SIGTERM: report the phases done so far
+        bench.facts.append(
+            ("INTERRUPTED", f"after {time.monotonic() - t0:.0f} s, in the phase after the last one above")
+        )
     finally:
         if bench.op is not None:
             bench.op.stop()
@@ -544,6 +549,7 @@ def main() -> None:
     unknown = set(phases) - set(PHASES)
     if unknown:
         parser.error(f"unknown phases: {sorted(unknown)}")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as on ^C: the control plane goes down
     bench = run(args.nodes, args.tasks, phases, args.idle_seconds, args.timeout)
     text = report(bench)
     print(text)
