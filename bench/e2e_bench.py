@@ -289,8 +289,8 @@ class Bench:
         deadline = time.monotonic() + max(300.0, self.nodes * 0.6)
         registered = 0
         while time.monotonic() < deadline:
-            out = k.kubectl("get", "ecsci", "-o", "jsonpath={.items[*].metadata.name}").stdout
-            registered = len(out.split())
+            res = k.kubectl("get", "ecsci", "-o", "jsonpath={.items[*].metadata.name}", check=False)
+            registered = len(res.stdout.split()) if res.returncode == 0 else registered
             if registered >= self.nodes:
                 break
             if self.op is not None and not self.op.alive():
