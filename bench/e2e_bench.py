@@ -31,6 +31,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -211,7 +212,7 @@ class Bench:
         while time.monotonic() - t0 < self.timeout:
             try:
                 finished = done()
-            except AssertionError as exc:  # a kubectl that failed on a loaded API server: poll again
+            except (AssertionError, subprocess.TimeoutExpired) as exc:  # a loaded API server: poll again
                 log(f"poll failed: {str(exc)[:300]}")
                 finished = False
             if finished:
