@@ -31,6 +31,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -211,7 +212,7 @@ class Bench:
         while time.monotonic() - t0 < self.timeout:
             try:
                 finished = done()
-            except AssertionError as exc:  # a kubectl that failed on a loaded API server: poll again
+            except (AssertionError, subprocess.TimeoutExpired) as exc:  # a loaded API server: poll again
                 log(f"poll failed: {str(exc)[:300]}")
                 finished = False
             if finished:
@@ -289,8 +290,8 @@ class Bench:
         deadline = time.monotonic() + max(300.0, self.nodes * 0.6)
         registered = 0
         while time.monotonic() < deadline:
-            out = k.kubectl("get", "ecsci", "-o", "jsonpath={.items[*].metadata.name}").stdout
-            registered = len(out.split())
+            res = k.kubectl("get", "ecsci", "-o", "jsonpath={.items[*].metadata.name}", check=False)
+            registered = len(res.stdout.split()) if res.returncode == 0 else registered
             if registered >= self.nodes:
                 break
             if self.op is not None and not self.op.alive():
