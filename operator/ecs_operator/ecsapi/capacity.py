@@ -24,8 +24,9 @@ from ecs_operator.ecsapi.operations import Call, Operation, cluster_must_exist
 from ecs_operator.kube import objects, plugin
 from ecs_operator.kube.errors import AlreadyExists, NotFound
 from ecs_operator.kube.objects import CAPACITY_PROVIDERS, CLUSTERS, SERVICES, Obj
+from ecs_operator.names import AUTO_SCALING_GROUP_LABEL
 
-GROUP_LABEL = "ecs-operator.dev/auto-scaling-group"
+GROUP_LABEL = AUTO_SCALING_GROUP_LABEL
 RESERVED_PREFIXES = ("aws", "ecs", "fargate")
 RESERVED = 'The name can\'t be prefixed with "aws", "ecs", or "fargate".'
 BUILT_IN_CHANGE = "The FARGATE and FARGATE_SPOT capacity providers are reserved and cannot be changed."

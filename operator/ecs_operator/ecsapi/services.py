@@ -27,9 +27,9 @@ from ecs_operator.ecsapi.operations import (
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, NotFound
 from ecs_operator.kube.objects import SERVICES, Obj
-from ecs_operator.names import MICRO_TIME_FORMAT
+from ecs_operator.names import CLIENT_TOKEN_LABEL, MICRO_TIME_FORMAT
 
-TOKEN_ANNOTATION = "ecs-operator.dev/client-token"
+TOKEN_ANNOTATION = CLIENT_TOKEN_LABEL
 SPEC_KEYS = tuple(f.alias or name for name, f in EcsServiceSpec.model_fields.items())
 
 

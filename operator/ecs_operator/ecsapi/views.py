@@ -17,6 +17,7 @@ from typing import Any
 from ecs_operator.cli import tasks as ctasks
 from ecs_operator.ecsapi.arns import Arns, instance_id
 from ecs_operator.ecsapi.errors import invalid
+from ecs_operator.names import CLUSTER_SETTINGS_ANNOTATION
 
 TIMESTAMPS = ("createdAt", "startedAt", "stoppingAt", "stoppedAt", "pullStartedAt", "pullStoppedAt")
 
@@ -35,7 +36,7 @@ def _compact(view: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in view.items() if v is not None}
 
 
-CLUSTER_SETTINGS = "ecs-operator.dev/cluster-settings"
+CLUSTER_SETTINGS = CLUSTER_SETTINGS_ANNOTATION
 """The annotation of an EcsCluster that keeps its ECS settings (see `ecsapi.settings`)."""
 
 

@@ -36,6 +36,7 @@ from ecs_operator.handlers.task_launch import Launched, LaunchFailed
 from ecs_operator.kube import claims, objects
 from ecs_operator.kube.errors import Conflict, NotFound
 from ecs_operator.kube.objects import INSTANCES, Obj
+from ecs_operator.names import CLUSTER_LABEL
 from ecs_operator.placement import Claim, TaskRequest, snapshot_from_objects
 from ecs_operator.reconcile.batch import Want, plan_batch
 from ecs_operator.reconcile.launch import EffectiveTask
@@ -150,7 +151,7 @@ def _complete(instances: list[Obj]) -> bool:
 
 
 def _read_all(cluster: str) -> dict[str, Obj]:
-    fresh = objects.list_objects(INSTANCES, label_selector=f"ecs-operator.dev/cluster={cluster}")
+    fresh = objects.list_objects(INSTANCES, label_selector=f"{CLUSTER_LABEL}={cluster}")
     for obj in fresh:
         snapshots.remember(obj)
     return {str(i["metadata"]["name"]): i for i in snapshots.merged(fresh, cluster)}

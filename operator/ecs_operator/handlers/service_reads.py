@@ -32,9 +32,9 @@ import kopf
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import NotFound
 from ecs_operator.kube.objects import SERVICES, TASKS, Obj
+from ecs_operator.names import GROUP, KOPF_PREFIX, VERSION
 from ecs_operator.reconcile.taskbody import SERVICE_LABEL
 
-GROUP, VERSION = "ecs-operator.dev", "v1alpha1"
 _KEPT_METADATA = (
     "name",
     "namespace",
@@ -47,7 +47,7 @@ _KEPT_METADATA = (
     "labels",
     "ownerReferences",
 )
-_KOPF_PREFIXES = ("kopf.ecs-operator.dev/", "kopf.zalando.org/")
+_KOPF_PREFIXES = (f"{KOPF_PREFIX}/", "kopf.zalando.org/")
 
 Key = tuple[str, str]
 """(namespace, service name)."""

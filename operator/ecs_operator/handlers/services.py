@@ -41,7 +41,7 @@ from ecs_operator.kube import load_balancers as klb
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, Conflict, NotFound
 from ecs_operator.kube.objects import INSTANCES, SERVICES, TASK_DEFINITIONS, TASKS, Obj
-from ecs_operator.names import GROUP, VERSION
+from ecs_operator.names import CLUSTER_LABEL, GROUP, SERVICE_FINALIZER, VERSION
 from ecs_operator.placement import TaskKind, snapshot_from_objects
 from ecs_operator.placement.capacity import Strategy, choose
 from ecs_operator.reconcile import load_balancers as lb
@@ -65,7 +65,7 @@ from ecs_operator.reconcile.validation import Problem, spec_problems, summary
 
 PASSES = 3
 
-FINALIZER = "ecs-operator.dev/service-draining"
+FINALIZER = SERVICE_FINALIZER
 """Held by every live service: a deleted one stays DRAINING until its tasks have stopped."""
 DRAINING_RECHECK = 5.0
 """Seconds between passes of a DRAINING service when no event comes."""
@@ -485,7 +485,7 @@ def _instances_from(kwargs: dict[str, Any]) -> Any:
 
     def read(cluster: str) -> list[Obj]:
         cached = [dict(i) for i in index.get(cluster, ())]
-        return cached or objects.list_objects(INSTANCES, label_selector=f"ecs-operator.dev/cluster={cluster}")
+        return cached or objects.list_objects(INSTANCES, label_selector=f"{CLUSTER_LABEL}={cluster}")
 
     return read
 

@@ -27,14 +27,15 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from ecs_operator.handlers import daemons, snapshots
+from ecs_operator.handlers import snapshots
 from ecs_operator.handlers.instances import cluster_spec
 from ecs_operator.kube import claims, networkpolicies, nodes, objects, pods
 from ecs_operator.kube import taskdefs as ktaskdefs
-from ecs_operator.kube.errors import Conflict, NotFound
-from ecs_operator.kube.objects import CAPACITY_PROVIDERS, CLUSTERS, INSTANCES, TASK_DEFINITIONS, TASKS, Obj
+from ecs_operator.kube.errors import NotFound
+from ecs_operator.kube.objects import CAPACITY_PROVIDERS, CLUSTERS, TASK_DEFINITIONS, TASKS, Obj
 from ecs_operator.lifecycle import ContainerSpec, HealthCheckTiming
 from ecs_operator.lifecycle.observation import parse_time
+from ecs_operator.names import SERVICE_LABEL, TIME_FORMAT
 from ecs_operator.placement import (
     Claim,
     ClusterSnapshot,
@@ -57,7 +58,7 @@ from ecs_operator.reconcile.capacity import (
 )
 from ecs_operator.reconcile.isolation import FargateSettings, network_policy
 from ecs_operator.reconcile.launch import EffectiveTask, effective_task, task_request
-from ecs_operator.reconcile.ledger import Taken, claims_of, placement_patch
+from ecs_operator.reconcile.ledger import Taken, placement_patch
 from ecs_operator.reconcile.podspec import build_pod, pod_name
 from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref, resolve
 
@@ -117,7 +118,7 @@ def now() -> datetime:
 
 
 def stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime(TIME_FORMAT)
 
 
 @lru_cache(maxsize=4096)
@@ -291,63 +292,6 @@ def _choose(
     return result.placements[0].instance, result.placements[0].claim
 
 
-def launch(task: Obj, cluster_instances: list[Obj]) -> Launched:
-    """Place the task and commit its claim (or adopt the claim an earlier attempt committed).
-
-    Placements of one cluster are serialized in this process and see each other's commits
-    (`snapshots`), so a burst of tasks spreads as one RunTask with a count would.
-    """
-    effective = resolve_task(task)
-    chosen = capacity(task)
-    request = _request(task, effective, chosen.launch_type)
-    cluster = str(task["spec"]["cluster"])
-    if not _complete(snapshots.merged(cluster_instances, cluster)):
-        # The watch has not caught up (a cluster or instance just registered), or the cluster has
-        # no instances: read them all, before the lock (a burst of tasks reads in parallel).
-        cluster_instances = objects.list_objects(
-            INSTANCES, label_selector=f"ecs-operator.dev/cluster={cluster}"
-        )
-    with snapshots.placement_lock(cluster):
-        launched = _launch(task, effective, request, snapshots.merged(cluster_instances, cluster), chosen)
-    return replace(launched, capacity_provider=chosen.provider)
-
-
-def _complete(instances: list[Obj]) -> bool:
-    """Every instance has its resources registered (else the snapshot is older than the cluster)."""
-    return bool(instances) and all((i.get("status") or {}).get("registeredResources") for i in instances)
-
-
-def _launch(
-    task: Obj, effective: EffectiveTask, request: TaskRequest, instances: list[Obj], cap: Capacity
-) -> Launched:
-    meta, spec = task["metadata"], task["spec"]
-    held = claims_of(instances, meta["uid"])
-    if held:  # a crash (or a peer) committed a claim and did not record it: adopt the first
-        name, claim = held[0]
-        inst = next(i for i in instances if i["metadata"]["name"] == name)
-        return Launched(inst, claim, effective, tuple(n for n, _ in held[1:]))
-    rng = random.Random(meta["uid"])  # deterministic per task: replicas and retries agree
-    target = spec.get("containerInstance")
-    for _ in range(PLAN_ROUNDS):
-        # Strategies and constraints apply within the provider's instances only.
-        snapshot = snapshot_from_objects(cap.of(instances), cluster=spec["cluster"])
-        snapshot = daemons.reserve(snapshot, str(spec["cluster"]), request.group)
-        name, chosen = _choose(snapshot, request, target, rng)
-        current = next(i for i in instances if i["metadata"]["name"] == name)
-        try:
-            return _commit(task, effective, request, current, chosen)
-        except NotFound:  # deleted since the snapshot: plan again without it
-            snapshots.forget(name)
-            instances = [i for i in instances if i["metadata"]["name"] != name]
-        except (claims.NoLongerFits, Conflict):
-            instances = objects.list_objects(
-                INSTANCES, label_selector=f"ecs-operator.dev/cluster={spec['cluster']}"
-            )
-            for fresh in instances:
-                snapshots.remember(fresh)
-    raise Conflict(f"could not commit a claim for {meta['name']} after {PLAN_ROUNDS} plans", 409)
-
-
 def _commit(
     task: Obj, effective: EffectiveTask, request: TaskRequest, current: Obj, chosen: Claim
 ) -> Launched:
@@ -458,7 +402,7 @@ def create_pod(task: Obj, effective: EffectiveTask, instance: Obj, claim: dict[s
         node_name=instance["spec"]["nodeName"],
         claim_ports=claim.get("ports") or [],
         claim_ports_udp=claim.get("portsUdp") or [],
-        extra_labels={k: v for k, v in (meta.get("labels") or {}).items() if k == "ecs-operator.dev/service"},
+        extra_labels={k: v for k, v in (meta.get("labels") or {}).items() if k == SERVICE_LABEL},
         fargate=fargate,
     )
     body["metadata"]["annotations"].update(

@@ -248,11 +248,11 @@ def test_a_failure_decided_on_an_unplaced_copy_never_stops_a_task_a_peer_placed(
 
     def b() -> None:
         with another_process(), monkeypatch.context() as m:
-            m.setattr(tl, "launch", real_launch)
+            m.setattr(batcher, "launch", real_launch)
             tasks.reconcile_task(seen, instances(store))
 
-    real_launch = tl.launch
-    monkeypatch.setattr(tl, "launch", nothing_fits)
+    real_launch = batcher.launch
+    monkeypatch.setattr(batcher, "launch", nothing_fits)
     store.before(b, "patch_status", "t", plural=TASKS.plural)
     tasks.reconcile_task(seen, instances(store))
     status = task(cluster)["status"]
