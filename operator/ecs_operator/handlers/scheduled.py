@@ -77,6 +77,10 @@ _PLANNED: dict[str, int] = {}
 _EXECUTOR: list[Executor] = []
 
 
+INDEX_SETTLE = 0.2
+"""Seconds for Kopf to store an index entry before the schedule it wakes reads it."""
+
+
 def _wake(uid: str) -> None:
     event = _WAKERS.get(uid)
     if event is not None:
@@ -111,7 +115,9 @@ async def scheduled_task_runs(body: kopf.Body, labels: kopf.Labels, **_: Any) ->
         return None
     uid = str(labels[rs.LABEL_SCHEDULE_UID])
     if run.failed_to_start:
-        _wake(uid)
+        # Kopf stores what this returns only after it returns: a wake now would read the index
+        # without this failure and sleep on (no later event of the task comes to wake it again).
+        asyncio.get_running_loop().call_later(INDEX_SETTLE, _wake, uid)
     return {uid: run}
 
 
