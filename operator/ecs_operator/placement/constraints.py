@@ -4,11 +4,12 @@
 was built; here each is only evaluated against the instance, which is a
 :class:`ecs_operator.query.Subjects`. ``distinctInstance`` counts within the task's group, and the
 group counts are precomputed in the snapshot, so both checks are O(1) per instance apart from the
-expression itself.
+expression itself. Over a whole pool, expressions are evaluated in bulk (``Expression.select``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ecs_operator.query import Expression, Subjects
@@ -16,7 +17,7 @@ from ecs_operator.query import Expression, Subjects
 from .reasons import FailureReason, Rejection
 from .request import TaskRequest
 from .snapshot import InstanceSnapshot
-from .stages import InstanceCheck
+from .stages import InstanceCheck, Keep
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,21 @@ class MemberOf:
 
         return check
 
+    def bind_keep(self, request: TaskRequest) -> Keep | None:
+        expressions = [c.parsed for c in request.member_of if c.parsed is not None]
+        if not expressions:
+            return None
+
+        def keep(pool: Sequence[InstanceSnapshot]) -> list[InstanceSnapshot]:
+            kept = list(pool)
+            for expression in expressions:  # each sees only the survivors of the ones before
+                if not kept:
+                    break
+                kept = expression.select(kept)
+            return kept
+
+        return keep
+
 
 @dataclass(frozen=True)
 class DistinctInstance:
@@ -59,3 +75,9 @@ class DistinctInstance:
             return Rejection(FailureReason.DISTINCT_INSTANCE, f"already runs a task of {group}")
 
         return check
+
+    def bind_keep(self, request: TaskRequest) -> Keep | None:
+        if not request.distinct_instance:
+            return None
+        group = request.group
+        return lambda pool: [i for i in pool if group not in i.group_counts]

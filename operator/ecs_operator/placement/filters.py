@@ -4,17 +4,23 @@ Candidates are ACTIVE instances with a connected agent, of the task's launch typ
 with its os, architecture and network mode. The resource filter wants the task's CPU units, MiB
 and host ports free: static TCP and UDP ports, plus enough free ports in the ephemeral range for
 bridge-mode dynamic mappings (which :func:`assign_dynamic_ports` then picks).
+
+Each check has two bound forms (stages.py): ``bind`` judges one instance and says why not;
+``bind_keep`` filters a whole pool with the same condition written as one list comprehension.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .reasons import FailureReason, Rejection
 from .request import NetworkMode, TaskRequest
 from .snapshot import CPU_ARCHITECTURE, EPHEMERAL_PORTS, OS_TYPE, InstanceSnapshot, InstanceStatus
-from .stages import InstanceCheck
+from .stages import InstanceCheck, Keep
+
+_K = TypeVar("_K")
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,10 @@ class InstanceActive:
 
         return check
 
+    def bind_keep(self, request: TaskRequest) -> Keep:
+        active = InstanceStatus.ACTIVE
+        return lambda pool: [i for i in pool if i.status is active]
+
 
 @dataclass(frozen=True)
 class AgentConnected:
@@ -41,6 +51,9 @@ class AgentConnected:
             return Rejection(FailureReason.AGENT, "agent is disconnected (node not Ready)")
 
         return check
+
+    def bind_keep(self, request: TaskRequest) -> Keep:
+        return lambda pool: [i for i in pool if i.agent_connected]
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,10 @@ class LaunchTypeMatches:
             return Rejection(FailureReason.ATTRIBUTE, detail)
 
         return check
+
+    def bind_keep(self, request: TaskRequest) -> Keep:
+        wanted = request.launch_type
+        return lambda pool: [i for i in pool if i.launch_type is wanted]
 
 
 # Windows instances run tasks in the awsvpc or the Windows default (NAT) mode (ecs-semantics §10.4).
@@ -76,18 +93,68 @@ class Compatible:
         mode = request.network_mode
         if not wanted and mode not in _LINUX_ONLY_MODES:
             return None
+        verdict = self._verdict(wanted, mode)
+        return lambda inst: verdict(inst.attributes.get(OS_TYPE), inst.attributes.get(CPU_ARCHITECTURE))
 
-        def check(inst: InstanceSnapshot) -> Rejection | None:
+    def bind_keep(self, request: TaskRequest) -> Keep | None:
+        if self.bind(request) is None:
+            return None
+        wanted = [
+            (a, v.lower())
+            for a, v in ((OS_TYPE, request.os_type), (CPU_ARCHITECTURE, request.cpu_architecture))
+            if v
+        ]
+        verdict = self._verdict(wanted, request.network_mode)
+        # The verdict depends only on the os and architecture attributes: each distinct value is
+        # judged once (a cluster has a handful), and the architecture is read only when wanted.
+        if any(attribute == CPU_ARCHITECTURE for attribute, _ in wanted):
+
+            def keep(pool: Sequence[InstanceSnapshot]) -> list[InstanceSnapshot]:
+                accepted: _Accepted[tuple[str | None, str | None]] = _Accepted(
+                    lambda key: verdict(*key) is None
+                )
+                return [
+                    i
+                    for i in pool
+                    if accepted[(i.attributes.get(OS_TYPE), i.attributes.get(CPU_ARCHITECTURE))]
+                ]
+
+            return keep
+
+        def keep_by_os(pool: Sequence[InstanceSnapshot]) -> list[InstanceSnapshot]:
+            accepted: _Accepted[str | None] = _Accepted(lambda os_type: verdict(os_type, None) is None)
+            return [i for i in pool if accepted[i.attributes.get(OS_TYPE)]]
+
+        return keep_by_os
+
+    @staticmethod
+    def _verdict(
+        wanted: list[tuple[str, str]], mode: NetworkMode
+    ) -> Callable[[str | None, str | None], Rejection | None]:
+        def verdict(os_type: str | None, architecture: str | None) -> Rejection | None:
+            values = {OS_TYPE: os_type, CPU_ARCHITECTURE: architecture}
             for attribute, value in wanted:
-                has = inst.attributes.get(attribute)
+                has = values[attribute]
                 if has is None or has.lower() != value:
                     detail = f"needs {attribute}={value}, has {'none' if has is None else has}"
                     return Rejection(FailureReason.ATTRIBUTE, detail)
-            if mode in _LINUX_ONLY_MODES and (inst.attributes.get(OS_TYPE) or "").lower() == "windows":
+            if mode in _LINUX_ONLY_MODES and (os_type or "").lower() == "windows":
                 return Rejection(FailureReason.ATTRIBUTE, f"network mode {mode} is not supported on windows")
             return None
 
-        return check
+        return verdict
+
+
+class _Accepted(dict[_K, bool]):
+    """Whether each distinct key passes, worked out the first time the key is looked up."""
+
+    def __init__(self, accepts: Callable[[_K], bool]) -> None:
+        super().__init__()
+        self._accepts = accepts
+
+    def __missing__(self, key: _K) -> bool:
+        accepted = self[key] = self._accepts(key)
+        return accepted
 
 
 @dataclass(frozen=True)
@@ -107,6 +174,12 @@ class EnoughCpu:
 
         return check
 
+    def bind_keep(self, request: TaskRequest) -> Keep | None:
+        need = request.cpu
+        if need == 0:
+            return None
+        return lambda pool: [i for i in pool if i.remaining_cpu >= need]
+
 
 @dataclass(frozen=True)
 class EnoughMemory:
@@ -124,6 +197,12 @@ class EnoughMemory:
             return Rejection(FailureReason.RESOURCE_MEMORY, detail)
 
         return check
+
+    def bind_keep(self, request: TaskRequest) -> Keep | None:
+        need = request.memory
+        if need == 0:
+            return None
+        return lambda pool: [i for i in pool if i.remaining_memory >= need]
 
 
 @dataclass(frozen=True)
@@ -155,6 +234,25 @@ class FreePorts:
             return None
 
         return check
+
+    def bind_keep(self, request: TaskRequest) -> Keep | None:
+        check = self.bind(request)
+        if check is None:
+            return None
+        tcp, udp = request.ports, request.ports_udp
+        dyn_tcp, dyn_udp = request.dynamic_ports, request.dynamic_ports_udp
+        if udp or dyn_udp or any(p in EPHEMERAL_PORTS for p in tcp):
+            return lambda pool: [i for i in pool if check(i) is None]
+        # The common case: static TCP ports outside the ephemeral range and dynamic TCP ports.
+        # Then check()'s conditions are: no static port taken, and ephemeral_in_use <= limit.
+        limit = _FREE - dyn_tcp
+        if tcp and dyn_tcp:
+            return lambda pool: [
+                i for i in pool if i.ephemeral_in_use <= limit and tcp.isdisjoint(i.used_ports)
+            ]
+        if tcp:
+            return lambda pool: [i for i in pool if tcp.isdisjoint(i.used_ports)]
+        return lambda pool: [i for i in pool if i.ephemeral_in_use <= limit]
 
 
 _FREE = len(EPHEMERAL_PORTS)

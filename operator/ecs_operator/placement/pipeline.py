@@ -8,6 +8,11 @@ Placing N tasks places one at a time (ecs-semantics §1.1). A placement only cha
 it lands on, and every check depends only on the instance and the request, so after the first
 task only that one instance is judged again: N tasks on M instances cost O(M × checks) once plus
 O(M) per task for the strategies.
+
+The feasible instances are found with each check's bulk form (stages.BulkCheck): one list
+comprehension per check over the instances still feasible, instead of a chain of calls per
+instance. Reasons are worked out per instance only when someone reads them: when a task cannot be
+placed (every instance's verdict), for explain, and for the instance a placement just changed.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from . import ranking
 from .constraints import DistinctInstance, MemberOf
@@ -32,7 +38,7 @@ from .reasons import PlacementFailure, Rejection, Verdict
 from .request import TaskRequest
 from .snapshot import Claim, ClusterSnapshot, InstanceSnapshot, LaunchType
 from .spec import SPREAD_INSTANCES, SPREAD_ZONES, PlacementStrategy, TaskKind, random_strategy
-from .stages import FeasibilityCheck, InstanceCheck, Strategy
+from .stages import BulkCheck, FeasibilityCheck, InstanceCheck, Keep, Strategy
 from .strategies import strategy_for
 
 
@@ -112,6 +118,28 @@ class PlacementEngine:
         bound = ((n, check.bind(request)) for n, check in enumerate(self.checks))
         return [(n, c) for n, c in bound if c is not None]
 
+    def bind_keep(self, request: TaskRequest) -> list[Keep]:
+        """The pool filters of the checks with something to verify for ``request``, in order."""
+        keeps: list[Keep] = []
+        for check in self.checks:
+            if _bulk(check):
+                keep = check.bind_keep(request)
+            else:  # a check with no bulk form: its per-instance form, once per instance
+                one = check.bind(request)
+                keep = None if one is None else _keep_each(one)
+            if keep is not None:
+                keeps.append(keep)
+        return keeps
+
+    def feasible(self, request: TaskRequest, instances: Sequence[InstanceSnapshot]) -> list[InstanceSnapshot]:
+        """The instances on which ``request`` fits, in the order given."""
+        pool = list(instances)
+        for keep in self.bind_keep(request):
+            if not pool:
+                break
+            pool = keep(pool)
+        return pool
+
     def judge(self, bound: Sequence[tuple[int, InstanceCheck]], instance: InstanceSnapshot) -> Verdict:
         outcome = _first_rejection(bound, instance)
         return (
@@ -165,33 +193,30 @@ class PlacementEngine:
         It is the reference :meth:`_place_ranked` must match (tests compare the two), and the path
         of a single task and of any chain with ``random``.
         """
-        # Verdicts are kept only for rejected instances; a Verdict per feasible one is work no one reads.
-        rejected: dict[str, tuple[int, Rejection]] = {}
-        feasible: dict[str, InstanceSnapshot] = {}
-        for inst in cluster:
-            outcome = _first_rejection(bound, inst)
-            if outcome is None:
-                feasible[inst.name] = inst
-            else:
-                rejected[inst.name] = outcome
+        pool = self.feasible(request, cluster.instances)
+        if count == 1:  # one task (a RunTask, a service's task): no pool to keep for a next one
+            if not pool:
+                failure = PlacementFailure(request.task, _rejections(bound, cluster))
+                return PlacementResult(count, (), cluster, failure)
+            chosen = self.select(pool, cluster, request, strategies, rng)
+            claim = _claim(request, chosen, 0, count)
+            placement = Placement(chosen.name, claim)
+            return PlacementResult(count, (placement,), cluster.with_instance(chosen.with_claim(claim)))
+        feasible = {inst.name: inst for inst in pool}
         placements: list[Placement] = []
         for n in range(count):
             if not feasible:
-                verdicts = tuple(Verdict(inst.name, *rejected[inst.name]) for inst in cluster)
-                return PlacementResult(
-                    count, tuple(placements), cluster, PlacementFailure(request.task, verdicts)
-                )
+                failure = PlacementFailure(request.task, _rejections(bound, cluster))
+                return PlacementResult(count, tuple(placements), cluster, failure)
             chosen = self.select(list(feasible.values()), cluster, request, strategies, rng)
             claim = _claim(request, chosen, n, count)
             updated = chosen.with_claim(claim)
             cluster = cluster.with_instance(updated)
             placements.append(Placement(chosen.name, claim))
-            outcome = _first_rejection(bound, updated)
-            if outcome is None:
+            if _first_rejection(bound, updated) is None:
                 feasible[chosen.name] = updated
             else:
                 del feasible[chosen.name]
-                rejected[chosen.name] = outcome
         return PlacementResult(count, tuple(placements), cluster)
 
     def _place_ranked(
@@ -210,14 +235,7 @@ class PlacementEngine:
         the feasible pool, and the snapshot is rebuilt once at the end, not once per task.
         """
         instances = cluster.instances
-        rejected: dict[str, tuple[int, Rejection]] = {}
-        feasible: list[int] = []
-        for position, inst in enumerate(instances):
-            outcome = _first_rejection(bound, inst)
-            if outcome is None:
-                feasible.append(position)
-            else:
-                rejected[inst.name] = outcome
+        feasible = [cluster.position(inst.name) for inst in self.feasible(request, instances)]
         ranked = ranking.BatchRanking(cluster, request, strategies, feasible)
         current: dict[int, InstanceSnapshot] = {}  # the instances this batch changed, by position
         placements: list[Placement] = []
@@ -225,20 +243,15 @@ class PlacementEngine:
             pool = ranked.pool()
             if not pool:
                 cluster = cluster.with_instances(current.values())
-                verdicts = tuple(Verdict(inst.name, *rejected[inst.name]) for inst in cluster)
-                return PlacementResult(
-                    count, tuple(placements), cluster, PlacementFailure(request.task, verdicts)
-                )
+                failure = PlacementFailure(request.task, _rejections(bound, cluster))
+                return PlacementResult(count, tuple(placements), cluster, failure)
             position = pool[0] if len(pool) == 1 else rng.choice(pool)
             chosen = current.get(position, instances[position])
             claim = _claim(request, chosen, n, count)
             updated = chosen.with_claim(claim)
             current[position] = updated
             placements.append(Placement(chosen.name, claim))
-            outcome = _first_rejection(bound, updated)
-            if outcome is not None:
-                rejected[chosen.name] = outcome
-            ranked.placed(position, updated, outcome is None)
+            ranked.placed(position, updated, _first_rejection(bound, updated) is None)
         return PlacementResult(count, tuple(placements), cluster.with_instances(current.values()))
 
 
@@ -251,6 +264,32 @@ def _first_rejection(
         if rejection is not None:
             return position, rejection
     return None
+
+
+_BULK: dict[type, bool] = {}
+
+
+def _bulk(check: FeasibilityCheck) -> TypeGuard[BulkCheck]:
+    """Whether ``check`` has a bulk form; asked once per class (a Protocol's isinstance is slow)."""
+    kind = type(check)
+    if kind not in _BULK:
+        _BULK[kind] = isinstance(check, BulkCheck)
+    return _BULK[kind]
+
+
+def _rejections(bound: Sequence[tuple[int, InstanceCheck]], cluster: ClusterSnapshot) -> tuple[Verdict, ...]:
+    """Every instance's verdict when none is feasible: the first check that rejects each."""
+    verdicts: list[Verdict] = []
+    for inst in cluster:
+        outcome = _first_rejection(bound, inst)
+        if outcome is None:  # the bulk and per-instance forms of a check disagree: a bug
+            raise AssertionError(f"{inst.name} is feasible by its checks but was not kept")
+        verdicts.append(Verdict(inst.name, *outcome))
+    return tuple(verdicts)
+
+
+def _keep_each(check: InstanceCheck) -> Keep:
+    return lambda pool: [i for i in pool if check(i) is None]
 
 
 def _claim(request: TaskRequest, instance: InstanceSnapshot, n: int, count: int) -> Claim:

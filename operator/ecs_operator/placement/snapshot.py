@@ -93,6 +93,9 @@ class InstanceSnapshot:
     ephemeral_in_use: int = field(init=False)
     ephemeral_in_use_udp: int = field(init=False)
     group_counts: Mapping[str, int] = field(init=False)
+    # The same mapping under the name query.Subjects reads: a slot, not a property, because bulk
+    # memberOf evaluation reads it once per instance (snapshot.task_groups is group_counts).
+    task_groups: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ports = set(self.registered_ports)
@@ -107,7 +110,9 @@ class InstanceSnapshot:
         put(self, "used_ports_udp", frozenset(ports_udp))
         put(self, "ephemeral_in_use", sum(1 for p in ports if p in EPHEMERAL_PORTS))
         put(self, "ephemeral_in_use_udp", sum(1 for p in ports_udp if p in EPHEMERAL_PORTS))
-        put(self, "group_counts", dict(Counter(c.group for c in self.claims)))
+        groups = dict(Counter(c.group for c in self.claims))
+        put(self, "group_counts", groups)
+        put(self, "task_groups", groups)
 
     # --- ecs_operator.query.Subjects -------------------------------------------------------
 
@@ -115,11 +120,6 @@ class InstanceSnapshot:
     def running_tasks_count(self) -> int:
         """Tasks whose desired status is RUNNING: every claim (stopped tasks release theirs)."""
         return len(self.claims)
-
-    @property
-    def task_groups(self) -> Mapping[str, int]:
-        """The groups with at least one task here (``task:group``), with their task counts."""
-        return self.group_counts
 
     def attribute(self, name: str) -> str | None:
         return self.attributes.get(name)
@@ -145,12 +145,13 @@ class InstanceSnapshot:
 def _tasks_by_value(
     instances: tuple[InstanceSnapshot, ...], group: str, attribute: str
 ) -> dict[str | None, int]:
+    active = InstanceStatus.ACTIVE
+    # One comprehension finds the instances running the group (often few), then a loop counts.
+    running = [i for i in instances if group in i.group_counts and i.status is active]
     counts: dict[str | None, int] = {}
-    for inst in instances:
-        n = inst.group_counts.get(group, 0)
-        if n and inst.status is InstanceStatus.ACTIVE:
-            value = inst.attributes.get(attribute)
-            counts[value] = counts.get(value, 0) + n
+    for inst in running:
+        value = inst.attributes.get(attribute)
+        counts[value] = counts.get(value, 0) + inst.group_counts[group]
     return counts
 
 
@@ -187,6 +188,10 @@ class ClusterSnapshot:
 
     def __contains__(self, name: object) -> bool:
         return name in self._index
+
+    def position(self, name: str) -> int:
+        """Where ``name`` is in :attr:`instances` (name order); KeyError if the snapshot has none."""
+        return self._index[name]
 
     def instance(self, name: str) -> InstanceSnapshot:
         """The instance called ``name``; KeyError if the snapshot has none."""

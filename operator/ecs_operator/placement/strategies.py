@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .request import TaskRequest
@@ -74,14 +74,24 @@ class SpreadAttribute:
         request: TaskRequest,
         rng: random.Random,
     ) -> Sequence[InstanceSnapshot]:
-        counts = cluster.tasks_by_value(request.group, self.attribute)
+        load = _Load(cluster.tasks_by_value(request.group, self.attribute))
         attribute = self.attribute
-        values = [i.attributes.get(attribute) for i in pool]
-        load = {v: math.inf if v is None else counts.get(v, 0) for v in set(values)}
-        return keep_lowest(pool, [load[v] for v in values])
+        return keep_lowest(pool, [load[i.attributes.get(attribute)] for i in pool])
 
     def __str__(self) -> str:
         return f"spread(attribute:{self.attribute})"
+
+
+class _Load(dict[str | None, float]):
+    """Tasks of the group per attribute value, looked up per instance; None (lacking it) last."""
+
+    def __init__(self, counts: Mapping[str | None, int]) -> None:
+        super().__init__({None: math.inf})
+        self._counts = counts
+
+    def __missing__(self, value: str) -> float:
+        load = self[value] = self._counts.get(value, 0)
+        return load
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from .ast import Node
 from .evaluate import Predicate, compile_node
+from .select import Select, compile_select
 from .subjects import Subjects
+
+S = TypeVar("S", bound=Subjects)
 
 __all__ = ["Expression"]
 
@@ -18,13 +23,23 @@ class Expression:
     text: str  # the original expression
     root: Node
     _predicate: Predicate = field(init=False, repr=False, compare=False)
+    _select: Select[Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_predicate", compile_node(self.root))
+        object.__setattr__(self, "_select", compile_select(self.root))
 
     def evaluate(self, subjects: Subjects) -> bool:
         """Whether the instance described by ``subjects`` satisfies the expression."""
         return self._predicate(subjects)
+
+    def select(self, pool: Sequence[S]) -> list[S]:
+        """The members of ``pool`` that satisfy the expression, in pool order (:mod:`.select`).
+
+        The same answer as :meth:`evaluate` on each member, at a fraction of the cost per member.
+        """
+        selected: list[S] = self._select(pool)
+        return selected
 
     def __str__(self) -> str:
         return self.text
