@@ -14,6 +14,7 @@ from typing import Any
 import localcp
 import pytest
 
+from ecs_operator.ecsapi.capacity import GROUP_LABEL
 from tests.support.cluster import Kube, wait_for
 from tests.support.ecsapi import ApiServer, access_key_secret, aws_python, boto3_calls
 from tests.support.operator import OperatorProcess
@@ -51,6 +52,16 @@ def _rbac(namespace: str, unique: str) -> str:
                     "resources": ["ecscontainerinstances"],
                     "verbs": ["get", "list", "patch"],
                 },
+                {
+                    "apiGroups": [""],
+                    "resources": ["nodes"],
+                    "verbs": ["patch"],
+                },  # DeregisterContainerInstance
+                {
+                    "apiGroups": ["ecs-operator.dev"],
+                    "resources": ["ecscapacityproviders"],
+                    "verbs": ["get", "list", "create", "patch", "delete"],
+                },
             ],
         },
         {
@@ -74,7 +85,7 @@ def _rbac(namespace: str, unique: str) -> str:
                     "resources": ["ecstasks", "ecstaskdefinitions", "ecsservices", "scheduledtasks"],
                     "verbs": ["get", "list", "create", "patch", "delete"],
                 },
-                {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]},
+                {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create", "patch"]},
             ],
         },
         {
@@ -132,16 +143,9 @@ def call(api: ApiServer, op: str, **params: Any) -> dict[str, Any]:
     return boto3_calls(api.endpoint, KEY, SECRET, [{"op": op, "params": params}])[0]
 
 
-TASKDEF = {
-    "family": "web",
-    "containerDefinitions": [{"name": "web", "image": "nginx:1.27", "cpu": 128, "memory": 256}],
-}
-
-
-def test_boto3_runs_a_task_through_the_ecs_api(kube: Kube, api: ApiServer, api_cluster: str) -> None:
-    cluster = api_cluster
+def create_cluster(api: ApiServer, cluster: str) -> dict[str, Any]:
+    """CreateCluster, then wait until its three nodes are registered container instances."""
     created = ok(call(api, "create_cluster", clusterName=cluster))["cluster"]
-    assert created["clusterArn"] == f"arn:aws:ecs:us-east-1:000000000000:cluster/{cluster}"
     wait_for(
         lambda: (
             ok(call(api, "describe_clusters", clusters=[cluster]))["clusters"][0][
@@ -150,8 +154,31 @@ def test_boto3_runs_a_task_through_the_ecs_api(kube: Kube, api: ApiServer, api_c
             == len(NODES)
         ),
         timeout=90,
-        what="three container instances registered",
+        what="instances",
     )
+    return dict(created)
+
+
+def wait_for_instance(api: ApiServer, cluster: str, node: str, status: str) -> None:
+    """Until DescribeContainerInstances says the node's instance is `status`."""
+
+    def current() -> str:
+        described = ok(call(api, "describe_container_instances", cluster=cluster, containerInstances=[node]))
+        return str(described["containerInstances"][0]["status"])
+
+    wait_for(lambda: current() == status, what=f"{node} {status}")
+
+
+TASKDEF = {
+    "family": "web",
+    "containerDefinitions": [{"name": "web", "image": "nginx:1.27", "cpu": 128, "memory": 256}],
+}
+
+
+def test_boto3_runs_a_task_through_the_ecs_api(kube: Kube, api: ApiServer, api_cluster: str) -> None:
+    cluster = api_cluster
+    created = create_cluster(api, cluster)
+    assert created["clusterArn"] == f"arn:aws:ecs:us-east-1:000000000000:cluster/{cluster}"
     described = ok(call(api, "describe_clusters", clusters=[cluster, "no-such-cluster"]))
     assert [c["clusterName"] for c in described["clusters"]] == [cluster]
     assert described["failures"] == [
@@ -252,17 +279,7 @@ def test_run_task_answers_with_failures_and_refuses_what_ecs_refuses(
     kube: Kube, api: ApiServer, api_cluster: str
 ) -> None:
     cluster = api_cluster
-    ok(call(api, "create_cluster", clusterName=cluster))
-    wait_for(
-        lambda: (
-            ok(call(api, "describe_clusters", clusters=[cluster]))["clusters"][0][
-                "registeredContainerInstancesCount"
-            ]
-            == len(NODES)
-        ),
-        timeout=90,
-        what="instances",
-    )
+    create_cluster(api, cluster)
     huge = {"family": "huge", "containerDefinitions": [{"name": "big", "image": "busybox", "memory": 900000}]}
     ok(call(api, "register_task_definition", **huge))
     results = boto3_calls(
@@ -274,7 +291,7 @@ def test_run_task_answers_with_failures_and_refuses_what_ecs_refuses(
             {"op": "run_task", "params": {"cluster": "no-such-cluster", "taskDefinition": "huge"}},
             {"op": "run_task", "params": {"cluster": cluster, "taskDefinition": "huge", "count": 11}},
             {"op": "run_task", "params": {"cluster": cluster, "taskDefinition": "nothere"}},
-            {"op": "list_account_settings", "params": {}},
+            {"op": "discover_poll_endpoint", "params": {}},
         ],
     )
     unplaced = ok(results[0])
@@ -284,7 +301,7 @@ def test_run_task_answers_with_failures_and_refuses_what_ecs_refuses(
     assert results[2]["error"]["code"] == "InvalidParameterException"
     assert results[3]["error"]["code"] == "ClientException"
     assert results[4]["error"]["code"] == "UnsupportedOperationException"
-    assert "ListAccountSettings" in results[4]["error"]["message"]
+    assert "DiscoverPollEndpoint" in results[4]["error"]["message"]
 
 
 def test_the_front_door_refuses_and_changes_nothing(kube: Kube, api: ApiServer, namespace: str) -> None:
@@ -324,17 +341,7 @@ def test_the_front_door_refuses_and_changes_nothing(kube: Kube, api: ApiServer, 
 
 def test_boto3_service_becomes_stable_and_scales(kube: Kube, api: ApiServer, api_cluster: str) -> None:
     cluster = api_cluster
-    ok(call(api, "create_cluster", clusterName=cluster))
-    wait_for(
-        lambda: (
-            ok(call(api, "describe_clusters", clusters=[cluster]))["clusters"][0][
-                "registeredContainerInstancesCount"
-            ]
-            == len(NODES)
-        ),
-        timeout=90,
-        what="instances",
-    )
+    create_cluster(api, cluster)
     ok(call(api, "register_task_definition", **TASKDEF))
     results = boto3_calls(
         api.endpoint,
@@ -368,6 +375,23 @@ def test_boto3_service_becomes_stable_and_scales(kube: Kube, api: ApiServer, api
         ],
     )
     service_tasks = ok(results[7])["taskArns"]
+    rollouts = wait_for(
+        lambda: [
+            d
+            for d in ok(call(api, "list_service_deployments", cluster=cluster, service="web"))[
+                "serviceDeployments"
+            ]
+            if d["status"] == "SUCCESSFUL"
+        ],
+        what="the service's deployment SUCCESSFUL",
+    )
+    deployment = rollouts[0]["serviceDeploymentArn"]
+    assert deployment.startswith(f"arn:aws:ecs:us-east-1:000000000000:service-deployment/{cluster}/web/")
+    deployed = ok(
+        call(api, "describe_service_deployments", serviceDeploymentArns=[deployment, deployment + "9"])
+    )
+    assert deployed["serviceDeployments"][0]["targetServiceRevision"]["runningTaskCount"] == 3
+    assert deployed["failures"] == [{"arn": deployment + "9", "reason": "MISSING"}]
     standalone = ok(call(api, "run_task", cluster=cluster, taskDefinition="web"))["tasks"][0]["taskArn"]
     protection = boto3_calls(
         api.endpoint,
@@ -442,17 +466,7 @@ def test_attributes_start_task_and_draining_steer_placement(
     kube: Kube, api: ApiServer, api_cluster: str
 ) -> None:
     cluster = api_cluster
-    ok(call(api, "create_cluster", clusterName=cluster))
-    wait_for(
-        lambda: (
-            ok(call(api, "describe_clusters", clusters=[cluster]))["clusters"][0][
-                "registeredContainerInstancesCount"
-            ]
-            == len(NODES)
-        ),
-        timeout=90,
-        what="instances",
-    )
+    create_cluster(api, cluster)
     ok(call(api, "register_task_definition", **TASKDEF))
     prefix = f"arn:aws:ecs:us-east-1:000000000000:container-instance/{cluster}/"
     results = boto3_calls(
@@ -524,15 +538,7 @@ def test_attributes_start_task_and_draining_steer_placement(
     ]
     assert drained["failures"] == [{"arn": prefix + "worker-zz", "reason": "MISSING"}]
     assert results[5]["error"]["code"] == "InvalidParameterException"
-    wait_for(
-        lambda: (
-            ok(call(api, "describe_container_instances", cluster=cluster, containerInstances=["worker-a1"]))[
-                "containerInstances"
-            ][0]["status"]
-            == "DRAINING"
-        ),
-        what="worker-a1 DRAINING",
-    )
+    wait_for_instance(api, cluster, "worker-a1", "DRAINING")
     spread = ok(
         call(
             api,
@@ -549,6 +555,30 @@ def test_attributes_start_task_and_draining_steer_placement(
         prefix + "worker-b1",
         prefix + "worker-c1",
     ]
+    leaving = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            {
+                "op": "deregister_container_instance",
+                "params": {"cluster": cluster, "containerInstance": "worker-c1"},
+            },
+            {
+                "op": "deregister_container_instance",
+                "params": {"cluster": cluster, "containerInstance": prefix + "worker-c1", "force": True},
+            },
+            {
+                "op": "deregister_container_instance",
+                "params": {"cluster": cluster, "containerInstance": "worker-zz"},
+            },
+        ],
+    )
+    assert leaving[0]["error"]["code"] == "InvalidParameterException"  # tasks there, no force
+    assert ok(leaving[1])["containerInstance"]["status"] == "INACTIVE"
+    assert leaving[2]["error"]["code"] == "InvalidParameterException"
+    assert "ecs-operator.dev/cluster" not in kube.get_json("node", "worker-c1")["metadata"]["labels"]
+    wait_for_instance(api, cluster, "worker-c1", "INACTIVE")
 
 
 def test_aws_cli_with_a_minted_access_key(kube: Kube, api: ApiServer, namespace: str, unique: str) -> None:
@@ -599,10 +629,19 @@ def test_aws_cli_with_a_minted_access_key(kube: Kube, api: ApiServer, namespace:
     assert json.loads(families.stdout)["families"] == [f"cli-{unique}"]
     missing = run_aws("describe-clusters", "--clusters", f"nothing-{unique}")
     assert json.loads(missing.stdout)["failures"][0]["reason"] == "MISSING"
-    unsupported = run_aws("list-account-settings")
+    insights = run_aws("list-account-settings", "--effective-settings", "--name", "containerInsights")
+    assert json.loads(insights.stdout)["settings"] == [
+        {
+            "name": "containerInsights",
+            "value": "disabled",
+            "principalArn": "arn:aws:iam::000000000000:root",
+            "type": "aws_managed",
+        }
+    ]
+    unsupported = run_aws("discover-poll-endpoint")
     assert unsupported.returncode != 0
     assert (
-        "UnsupportedOperationException" in unsupported.stderr and "ListAccountSettings" in unsupported.stderr
+        "UnsupportedOperationException" in unsupported.stderr and "DiscoverPollEndpoint" in unsupported.stderr
     )
 
 
@@ -679,3 +718,233 @@ def test_eventbridge_scheduler_schedules_are_scheduled_tasks(
     )
     ok(gone[0])
     assert gone[1]["error"]["code"] == "ResourceNotFoundException"
+
+
+def test_capacity_providers_through_the_ecs_api(
+    kube: Kube, api: ApiServer, api_cluster: str, unique: str
+) -> None:
+    """A provider made by CreateCapacityProvider takes the nodes of its Auto Scaling group's label;
+    associated by PutClusterCapacityProviders as the cluster's default, it is where RunTask without a
+    launch type places; in use it cannot be deleted, and once disassociated it can."""
+    cluster, provider, group = api_cluster, f"cp-{unique}", f"grp-{unique}"
+    kube.kubectl("label", "node", "worker-a1", f"{GROUP_LABEL}={group}", "--overwrite")
+    try:
+        create_cluster(api, cluster)
+        ok(call(api, "register_task_definition", **TASKDEF))
+        asg = f"arn:aws:autoscaling:us-east-1:000000000000:autoScalingGroup:1f2e:autoScalingGroupName/{group}"
+        strategy = [{"capacityProvider": provider, "base": 1, "weight": 1}]
+        results = boto3_calls(
+            api.endpoint,
+            KEY,
+            SECRET,
+            [
+                {
+                    "op": "create_capacity_provider",
+                    "params": {
+                        "name": provider,
+                        "autoScalingGroupProvider": {
+                            "autoScalingGroupArn": asg,
+                            "managedScaling": {"status": "ENABLED", "targetCapacity": 90},
+                            "managedTerminationProtection": "DISABLED",
+                        },
+                    },
+                },
+                {
+                    "op": "create_capacity_provider",
+                    "params": {"name": "ecs-x", "autoScalingGroupProvider": {"autoScalingGroupArn": asg}},
+                },
+                {
+                    "op": "put_cluster_capacity_providers",
+                    "params": {
+                        "cluster": cluster,
+                        "capacityProviders": [provider],
+                        "defaultCapacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}],
+                    },
+                },
+                {
+                    "op": "put_cluster_capacity_providers",
+                    "params": {
+                        "cluster": cluster,
+                        "capacityProviders": [provider, "FARGATE"],
+                        "defaultCapacityProviderStrategy": strategy,
+                    },
+                },
+                {
+                    "op": "describe_capacity_providers",
+                    "params": {"capacityProviders": [provider, "FARGATE", "nope"]},
+                },
+                {
+                    "op": "update_capacity_provider",
+                    "params": {
+                        "name": provider,
+                        "autoScalingGroupProvider": {
+                            "managedScaling": {"status": "DISABLED", "targetCapacity": 100}
+                        },
+                    },
+                },
+                {"op": "delete_capacity_provider", "params": {"capacityProvider": provider}},
+                {"op": "run_task", "params": {"cluster": cluster, "taskDefinition": "web", "count": 2}},
+                {"op": "describe_clusters", "params": {"clusters": [cluster]}},
+            ],
+        )
+        made = ok(results[0])["capacityProvider"]
+        assert (
+            made["capacityProviderArn"] == f"arn:aws:ecs:us-east-1:000000000000:capacity-provider/{provider}"
+        )
+        assert made["autoScalingGroupProvider"]["autoScalingGroupArn"].endswith(
+            f"autoScalingGroupName/{group}"
+        )
+        assert made["autoScalingGroupProvider"]["managedScaling"] == {
+            "status": "ENABLED",
+            "targetCapacity": 90,
+        }
+        assert results[1]["error"]["code"] == "InvalidParameterException"
+        not_associated = results[2]["error"]
+        assert not_associated["code"] == "InvalidParameterException"
+        assert (
+            "cannot contain a capacity provider that is not associated with the cluster"
+            in not_associated["message"]
+        )
+        assert ok(results[3])["cluster"]["capacityProviders"] == [provider, "FARGATE"]
+        described = ok(results[4])
+        assert [p["name"] for p in described["capacityProviders"]] == [provider, "FARGATE"]
+        assert described["failures"] == [
+            {"arn": "arn:aws:ecs:us-east-1:000000000000:capacity-provider/nope", "reason": "MISSING"}
+        ]
+        updated = ok(results[5])["capacityProvider"]
+        assert updated["autoScalingGroupProvider"]["managedScaling"]["status"] == "DISABLED"
+        assert results[6]["error"]["code"] == "ClientException"
+        run = ok(results[7])
+        assert run["failures"] == []
+        assert [
+            (t["containerInstanceArn"].rsplit("/", 1)[1], t["capacityProviderName"]) for t in run["tasks"]
+        ] == [("worker-a1", provider)] * 2
+        assert ok(results[8])["clusters"][0]["defaultCapacityProviderStrategy"] == strategy
+
+        ok(call(api, "stop_task", cluster=cluster, task=run["tasks"][0]["taskArn"]))
+        ok(call(api, "stop_task", cluster=cluster, task=run["tasks"][1]["taskArn"]))
+        cleared = boto3_calls(
+            api.endpoint,
+            KEY,
+            SECRET,
+            [
+                {
+                    "op": "put_cluster_capacity_providers",
+                    "params": {
+                        "cluster": cluster,
+                        "capacityProviders": [],
+                        "defaultCapacityProviderStrategy": [],
+                    },
+                },
+                {"op": "delete_capacity_provider", "params": {"capacityProvider": provider}},
+                {"op": "describe_capacity_providers", "params": {"capacityProviders": [provider]}},
+            ],
+        )
+        assert ok(cleared[0])["cluster"]["capacityProviders"] == []
+        assert ok(cleared[1])["capacityProvider"]["updateStatus"] == "DELETE_IN_PROGRESS"
+        assert [f["reason"] for f in ok(cleared[2])["failures"]] == ["MISSING"]
+        assert kube.kubectl("get", "ecscapacityprovider", provider, check=False).returncode != 0
+    finally:
+        kube.kubectl("label", "node", "worker-a1", f"{GROUP_LABEL}-", check=False)
+        kube.kubectl("delete", "ecscapacityprovider", provider, "--wait=false", check=False)
+
+
+def test_settings_and_idempotent_creation(
+    kube: Kube, api: ApiServer, api_cluster: str, namespace: str
+) -> None:
+    """Cluster and account settings are kept and read back as ECS reads them; a clientToken (or
+    the same CreateService) answers again with what the first call made, and never makes more."""
+    cluster = api_cluster
+    create_cluster(api, cluster)
+    ok(call(api, "register_task_definition", **TASKDEF))
+    service = {"cluster": cluster, "serviceName": "web", "taskDefinition": "web", "desiredCount": 1}
+    run = {"cluster": cluster, "taskDefinition": "web", "clientToken": "run-once"}
+    results = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            {
+                "op": "update_cluster_settings",
+                "params": {
+                    "cluster": cluster,
+                    "settings": [{"name": "containerInsights", "value": "enhanced"}],
+                },
+            },
+            {
+                "op": "update_cluster",
+                "params": {
+                    "cluster": cluster,
+                    "configuration": {"executeCommandConfiguration": {"logging": "DEFAULT"}},
+                },
+            },
+            {
+                "op": "describe_clusters",
+                "params": {"clusters": [cluster], "include": ["SETTINGS", "CONFIGURATIONS"]},
+            },
+            {"op": "describe_clusters", "params": {"clusters": [cluster]}},
+            {
+                "op": "update_cluster_settings",
+                "params": {"cluster": cluster, "settings": [{"name": "containerInsights", "value": "on"}]},
+            },
+            {"op": "put_account_setting", "params": {"name": "containerInsights", "value": "enabled"}},
+            {
+                "op": "put_account_setting_default",
+                "params": {"name": "fargateTaskRetirementWaitPeriod", "value": "14"},
+            },
+            {"op": "list_account_settings", "params": {}},
+            {"op": "list_account_settings", "params": {"name": "awsvpcTrunking", "effectiveSettings": True}},
+            {"op": "delete_account_setting", "params": {"name": "containerInsights"}},
+            {"op": "put_account_setting", "params": {"name": "awsvpcTrunking", "value": "bogus"}},
+            {"op": "create_service", "params": {**service, "clientToken": "svc-1"}},
+            {"op": "create_service", "params": {**service, "clientToken": "svc-1"}},
+            {"op": "create_service", "params": {**service, "desiredCount": 2}},
+            {"op": "run_task", "params": run},
+            {"op": "run_task", "params": run},
+            {"op": "run_task", "params": {**run, "count": 2}},
+        ],
+    )
+    insights = [{"name": "containerInsights", "value": "enhanced"}]
+    assert ok(results[0])["cluster"]["settings"] == insights
+    assert ok(results[1])["cluster"]["configuration"] == {
+        "executeCommandConfiguration": {"logging": "DEFAULT"}
+    }
+    with_settings = ok(results[2])["clusters"][0]
+    assert with_settings["settings"] == insights
+    assert with_settings["configuration"] == {"executeCommandConfiguration": {"logging": "DEFAULT"}}
+    assert "settings" not in ok(results[3])["clusters"][0]
+    assert results[4]["error"]["code"] == "InvalidParameterException"
+    assert ok(results[5])["setting"]["value"] == "enabled"
+    assert ok(results[6])["setting"] == {
+        "name": "fargateTaskRetirementWaitPeriod",
+        "value": "14",
+        "principalArn": "arn:aws:iam::000000000000:root",
+        "type": "user",
+    }
+    assert sorted((s["name"], s["value"]) for s in ok(results[7])["settings"]) == [
+        ("containerInsights", "enabled"),
+        ("fargateTaskRetirementWaitPeriod", "14"),
+    ]
+    assert [(s["name"], s["value"]) for s in ok(results[8])["settings"]] == [("awsvpcTrunking", "disabled")]
+    assert ok(results[9])["setting"]["value"] == "disabled"
+    assert results[10]["error"]["code"] == "InvalidParameterException"
+    kept = kube.get_json("configmap", "ecs-account-settings", "-n", namespace)["data"]
+    assert kept == {"fargateTaskRetirementWaitPeriod": "14"}
+
+    first, again = ok(results[11])["service"], ok(results[12])["service"]
+    assert first["serviceArn"] == again["serviceArn"]
+    assert results[13]["error"] == {
+        "code": "InvalidParameterException",
+        "message": "Creation of service was not idempotent.",
+    }
+    ran, reran = ok(results[14]), ok(results[15])
+    assert len(ran["tasks"]) == 1 and [t["taskArn"] for t in reran["tasks"]] == [
+        t["taskArn"] for t in ran["tasks"]
+    ]
+    assert results[16]["error"]["code"] == "InvalidParameterException"
+    standalone = [
+        t
+        for t in kube.get_json("ecstasks", "-n", namespace)["items"]
+        if not str(t["spec"].get("group", "")).startswith("service:")
+    ]
+    assert len(standalone) == 1

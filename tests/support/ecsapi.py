@@ -7,8 +7,6 @@ package index, like `make venv`), so the tests never skip for want of it.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-AWS_VENV = ROOT / ".venv-aws"
+from tests.support.operator import spawn_cli, stop_group
+
+AWS_VENV = Path(__file__).resolve().parents[2] / ".venv-aws"
 AWS_PINS = ("boto3==1.44.8", "botocore==1.44.8", "awscli==1.46.3")
 RUNNER = Path(__file__).with_name("boto3_runner.py")
 
@@ -47,25 +46,16 @@ class ApiServer:
         return f"https://127.0.0.1:{self.port}"
 
     def start(self) -> ApiServer:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child process
-        cmd = [
-            sys.executable,
-            "-m",
-            "ecs_operator.cli.main",
+        self.proc = spawn_cli(
             "api",
-            f"--kubeconfig={self.kubeconfig}",
-            f"--port={self.port}",
-            f"--namespace={self.namespace}",
-            f"--keys-namespace={self.namespace}",
-            *self.args,
-        ]
-        self.proc = subprocess.Popen(
-            cmd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=ROOT,
-            start_new_session=True,
+            [
+                f"--kubeconfig={self.kubeconfig}",
+                f"--port={self.port}",
+                f"--namespace={self.namespace}",
+                f"--keys-namespace={self.namespace}",
+                *self.args,
+            ],
+            self.log_path,
         )
         import ssl
 
@@ -83,13 +73,7 @@ class ApiServer:
         raise AssertionError(f"ecs-operator api did not answer:\n{self.log_tail()}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc, 10)
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

@@ -16,6 +16,35 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def spawn_cli(
+    verb: str, args: list[str], log_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`python -m ecs_operator.cli.main <verb> <args>` in its own session (so that `stop_group`
+    stops it with its children), its output appended to `log_path`."""
+    log = open(log_path, "ab")  # noqa: SIM115 - owned by the child process
+    return subprocess.Popen(
+        [sys.executable, "-m", "ecs_operator.cli.main", verb, *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+
+
+def stop_group(proc: subprocess.Popen[bytes] | None, grace: float, kill: bool = False) -> None:
+    """SIGTERM (or SIGKILL) to the process group `spawn_cli` made; SIGKILL after `grace` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
 @dataclass
 class OperatorProcess:
     kubeconfig: Path
@@ -25,35 +54,13 @@ class OperatorProcess:
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> OperatorProcess:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child process
-        cmd = [
-            sys.executable,
-            "-m",
-            "ecs_operator.cli.main",
-            "run",
-            f"--kubeconfig={self.kubeconfig}",
-            *self.extra_args,
-        ]
-        self.proc = subprocess.Popen(
-            cmd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=ROOT,
-            env={**os.environ, **self.env},
-            start_new_session=True,
+        self.proc = spawn_cli(
+            "run", [f"--kubeconfig={self.kubeconfig}", *self.extra_args], self.log_path, self.env
         )
         return self
 
     def stop(self, kill: bool = False) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
+        stop_group(self.proc, 20, kill)
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -7,6 +7,8 @@ Formats (ECS's long ARN format)::
     arn:aws:ecs:<region>:<account>:task/<cluster>/<task id = EcsTask name>
     arn:aws:ecs:<region>:<account>:container-instance/<cluster>/<id = node name>
     arn:aws:ecs:<region>:<account>:service/<cluster>/<service>
+    arn:aws:ecs:<region>:<account>:capacity-provider/<name>
+    arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<deployment number>
 
 Region and account are the server's (``--region``, ``--account-id``); the namespace is not in
 the ARN: it is the access key's (see `server`), like an AWS account is the credentials'.
@@ -39,6 +41,12 @@ class Arns:
 
     def service(self, cluster: str, name: str) -> str:
         return self._arn(f"service/{cluster}/{name}")
+
+    def service_deployment(self, cluster: str, service: str, number: str) -> str:
+        return self._arn(f"service-deployment/{cluster}/{service}/{number}")
+
+    def capacity_provider(self, name: str) -> str:
+        return self._arn(f"capacity-provider/{name}")
 
 
 def resource_id(text: str, kind: str) -> str:

@@ -1,5 +1,5 @@
-"""PutAttributes, DeleteAttributes, ListAttributes and UpdateContainerInstancesState on
-EcsContainerInstance, with `kubectl ecs`'s rules (`cli.instances`) and compare-and-swap writes.
+"""PutAttributes, DeleteAttributes, ListAttributes, UpdateContainerInstancesState and
+DeregisterContainerInstance on EcsContainerInstance, with `kubectl ecs`'s rules (`cli.instances`) and compare-and-swap writes.
 
 A targetId (or a containerInstances entry) is a container instance ARN, its id (the node name)
 or the EcsContainerInstance name; every target is checked before any is written, so a refused
@@ -16,6 +16,7 @@ from ecs_operator.ecsapi import views
 from ecs_operator.ecsapi.arns import instance_id, resource_id
 from ecs_operator.ecsapi.errors import ApiError, invalid
 from ecs_operator.ecsapi.operations import (
+    NODE_CLUSTER_LABEL,
     Call,
     Operation,
     cluster_must_exist,
@@ -23,7 +24,7 @@ from ecs_operator.ecsapi.operations import (
     instance_view,
     list_cluster_instances,
 )
-from ecs_operator.kube import objects, plugin
+from ecs_operator.kube import nodes, objects, plugin
 from ecs_operator.kube.errors import NotFound
 from ecs_operator.kube.objects import INSTANCES, Obj
 
@@ -142,9 +143,45 @@ def update_container_instances_state(params: Mapping[str, Any], call: Call) -> d
     return {"containerInstances": updated, "failures": failures}
 
 
+HAS_TASKS = (
+    "The container instance has tasks; deregister it with force to leave them to run without being "
+    "managed, or stop them (or drain the instance) first."
+)
+NOT_API_CLUSTER = (
+    "Only the container instances of a cluster made by CreateCluster (nodes labelled "
+    f"{NODE_CLUSTER_LABEL}=<cluster>) can be deregistered through the API; change the cluster's "
+    "nodeSelector or the node's labels instead."
+)
+
+
+def deregister_container_instance(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    """ECS's deregistration: the instance leaves the cluster (its node loses the label that made it
+    a member, so the operator makes it INACTIVE); refused while it has tasks, unless `force`."""
+    cluster = cluster_name(params)
+    given = str(views.require(params, "containerInstance"))
+    selected = ((cluster_must_exist(cluster).get("spec") or {}).get("nodeSelector") or {}).get(
+        "matchLabels"
+    ) or {}
+    try:
+        current = _instance(cluster, cinst.instance_name(cluster, resource_id(given, "container-instance")))
+    except ApiError as exc:
+        raise invalid("The referenced container instance was not found.") from exc
+    status = current.get("status") or {}
+    busy = int(status.get("runningTasksCount") or 0) + int(status.get("pendingTasksCount") or 0)
+    if (busy or status.get("claims")) and not params.get("force"):
+        raise invalid(HAS_TASKS)
+    if selected.get(NODE_CLUSTER_LABEL) != cluster:
+        raise invalid(NOT_API_CLUSTER)
+    nodes.remove_label(str(current["spec"]["nodeName"]), NODE_CLUSTER_LABEL)
+    view = instance_view(current, cluster, call.arns)
+    view["status"] = "INACTIVE"
+    return {"containerInstance": view}
+
+
 OPERATIONS: dict[str, Operation] = {
     "PutAttributes": put_attributes,
     "DeleteAttributes": delete_attributes,
     "ListAttributes": list_attributes,
     "UpdateContainerInstancesState": update_container_instances_state,
+    "DeregisterContainerInstance": deregister_container_instance,
 }

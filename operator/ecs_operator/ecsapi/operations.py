@@ -11,6 +11,7 @@ functions this reuses (`cli.commands`, `cli.tasks`).
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,12 +28,14 @@ from ecs_operator.ecsapi.errors import ApiError, from_ecs_error, invalid
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, NotFound
 from ecs_operator.kube.objects import CLUSTERS, INSTANCES, TASK_DEFINITIONS, TASKS, Obj
-from ecs_operator.names import CLIENT_TOKEN_LABEL, CLUSTER_LABEL
+from ecs_operator.names import CLIENT_REQUEST_ANNOTATION, CLIENT_TOKEN_LABEL, CLUSTER_LABEL
 from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref
 
 NODE_CLUSTER_LABEL = CLUSTER_LABEL
 """CreateCluster's nodes: those labelled with the cluster's name (what ECS_CLUSTER is to an agent)."""
 TOKEN_LABEL = CLIENT_TOKEN_LABEL
+REQUEST_ANNOTATION = CLIENT_REQUEST_ANNOTATION
+TOKEN_REUSED = "The clientToken was already used with a different request."
 PLACEMENT_WAIT = 10.0
 TASKDEF_KEYS = tuple(f.alias or name for name, f in EcsTaskDefinitionSpec.model_fields.items())
 
@@ -58,6 +61,31 @@ def cluster_must_exist(name: str) -> Obj:
         raise ApiError("ClusterNotFoundException", "Cluster not found.") from exc
 
 
+def describe_in_cluster(
+    params: Mapping[str, Any],
+    field_name: str,
+    most: int,
+    empty: str,
+    describe: Callable[[str, str], dict[str, Any] | None],
+    missing_arn: Callable[[str, str], str],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Describe* over ``params[field_name]`` (at most `most`, not empty) in the request's cluster:
+    ``describe(cluster, given)`` is the view, or None for ECS's ``{arn, reason: MISSING}``."""
+    cluster = cluster_name(params)
+    given = views.string_list(params, field_name, most)
+    if not given:
+        raise invalid(empty)
+    cluster_must_exist(cluster)
+    found, failures = [], []
+    for text in given:
+        view = describe(cluster, text)
+        if view is None:
+            failures.append(views.failure(missing_arn(cluster, text), "MISSING"))
+        else:
+            found.append(view)
+    return found, failures
+
+
 # ---- clusters ------------------------------------------------------------------------------------
 
 
@@ -65,28 +93,39 @@ def create_cluster(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     """An EcsCluster whose EC2 container instances are the nodes labelled with its name; an
     existing cluster of that name is returned as it is (ECS's CreateCluster is idempotent)."""
     name = str(params.get("clusterName") or "default")
-    body = {
-        "apiVersion": API_VERSION,
-        "kind": "EcsCluster",
-        "metadata": {"name": name},
-        "spec": {"nodeSelector": {"matchLabels": {NODE_CLUSTER_LABEL: name}}},
-    }
+    spec: dict[str, Any] = {"nodeSelector": {"matchLabels": {NODE_CLUSTER_LABEL: name}}}
+    for key in ("capacityProviders", "defaultCapacityProviderStrategy"):
+        if params.get(key):
+            spec[key] = params[key]
+    kept = {k: params[k] for k in ("configuration", "serviceConnectDefaults") if params.get(k)}
+    if params.get("settings"):
+        kept["settings"] = views.check_cluster_settings(params["settings"])
+    metadata: dict[str, Any] = {"name": name}
+    if kept:
+        metadata["annotations"] = {views.CLUSTER_SETTINGS: json.dumps(kept, sort_keys=True)}
+    body = {"apiVersion": API_VERSION, "kind": "EcsCluster", "metadata": metadata, "spec": spec}
     try:
         obj = objects.create(CLUSTERS, body)
     except AlreadyExists:
         obj = objects.get(CLUSTERS, name)
-    return {"cluster": views.cluster_view(obj, call.arns)}
+    return {"cluster": views.cluster_view(obj, call.arns, views.cluster_settings(obj))}
 
 
 def describe_clusters(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     names = views.string_list(params, "clusters", 100) or ["default"]
+    include = set(views.string_list(params, "include", 5))
+    wanted = {"settings"} if "SETTINGS" in include else set()
+    wanted |= {"configuration", "serviceConnectDefaults"} if "CONFIGURATIONS" in include else set()
     found, failures = [], []
     for given in names:
         name = resource_id(given, "cluster")
         try:
-            found.append(views.cluster_view(objects.get(CLUSTERS, name), call.arns))
+            obj = objects.get(CLUSTERS, name)
         except NotFound:
             failures.append(views.failure(call.arns.cluster(name), "MISSING"))
+            continue
+        kept = {k: v for k, v in views.cluster_settings(obj).items() if k in wanted}
+        found.append(views.cluster_view(obj, call.arns, kept))
     return {"clusters": found, "failures": failures}
 
 
@@ -232,12 +271,7 @@ def deregister_task_definition(params: Mapping[str, Any], call: Call) -> dict[st
 
 
 def _run_input(params: Mapping[str, Any], cluster: str, targets: tuple[str, ...] = ()) -> ctasks.RunTaskInput:
-    strategies = params.get("placementStrategy") or []
-    constraints = params.get("placementConstraints") or []
-    if len(strategies) > 5:
-        raise invalid("placementStrategy can have at most 5 elements.")
-    if len(constraints) > 10:
-        raise invalid("placementConstraints can have at most 10 elements.")
+    strategies, constraints = views.placement(params)
     return ctasks.RunTaskInput(
         cluster=cluster,
         task_definition=resource_id(str(views.require(params, "taskDefinition")), "task-definition"),
@@ -255,20 +289,51 @@ def _run_input(params: Mapping[str, Any], cluster: str, targets: tuple[str, ...]
 def _launch(request: ctasks.RunTaskInput, params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     bodies = ctasks.task_bodies(request, call.namespace)  # validates count and instances first
     token = params.get("clientToken")
+    if token is not None and not (isinstance(token, str) and 1 <= len(token) <= 64):
+        raise invalid("clientToken must be 1-64 characters.")
     token_label = hashlib.sha256(str(token).encode()).hexdigest()[:63] if token else None
+    digest = request_digest(params)
     if token_label:
         earlier = objects.list_objects(TASKS, call.namespace, label_selector=f"{TOKEN_LABEL}={token_label}")
         if earlier:  # the same RunTask again: answer with the tasks it started, start nothing new
+            held = (earlier[0]["metadata"].get("annotations") or {}).get(REQUEST_ANNOTATION)
+            if held is not None and held != digest:
+                raise invalid(TOKEN_REUSED)
             return _placement_answer(earlier, call)
     cluster_must_exist(request.cluster)
     commands.resolve_revision(call.namespace, request.task_definition)
     for body in bodies:
+        if not request.container_instances:  # RunTask: neither → the cluster's default strategy
+            _capacity(body["spec"], params)
         if token_label:
             body["metadata"]["labels"] = {TOKEN_LABEL: token_label}
+            body["metadata"]["annotations"] = {REQUEST_ANNOTATION: digest}
     created = [objects.create(TASKS, body, call.namespace) for body in bodies]
     if call.wait > 0:
         created = commands.await_placement(created, call.namespace, call.wait)
     return _placement_answer(created, call)
+
+
+def _capacity(spec: dict[str, Any], params: Mapping[str, Any]) -> None:
+    """RunTask's launchType or capacityProviderStrategy, as given: with neither, the task takes its
+    cluster's defaultCapacityProviderStrategy, and EC2 without one (ECS's rule, the operator's too)."""
+    if not params.get("launchType"):
+        spec.pop("launchType", None)
+    if params.get("capacityProviderStrategy"):
+        spec["capacityProviderStrategy"] = [
+            {
+                "capacityProvider": i.get("capacityProvider"),
+                "base": i.get("base", 0),
+                "weight": i.get("weight", 0),
+            }
+            for i in params["capacityProviderStrategy"]
+        ]
+
+
+def request_digest(params: Mapping[str, Any]) -> str:
+    """What makes two RunTask requests the same one: every field but the token, canonically."""
+    rest = {k: v for k, v in params.items() if k != "clientToken"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True).encode()).hexdigest()
 
 
 def _placement_answer(tasks: list[Obj], call: Call) -> dict[str, Any]:
@@ -300,18 +365,18 @@ def task_in_cluster(cluster: str, given: str, namespace: str) -> Obj | None:
 
 
 def describe_tasks(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
-    cluster = cluster_name(params)
-    given = views.string_list(params, "tasks", 100)
-    if not given:
-        raise invalid("Tasks cannot be empty.")
-    cluster_must_exist(cluster)
-    found, failures = [], []
-    for text in given:
+    def describe(cluster: str, text: str) -> dict[str, Any] | None:
         task = task_in_cluster(cluster, text, call.namespace)
-        if task is None:
-            failures.append(views.failure(call.arns.task(cluster, resource_id(text, "task")), "MISSING"))
-        else:
-            found.append(views.task_view(task, call.arns))
+        return None if task is None else views.task_view(task, call.arns)
+
+    found, failures = describe_in_cluster(
+        params,
+        "tasks",
+        100,
+        "Tasks cannot be empty.",
+        describe,
+        lambda cluster, text: call.arns.task(cluster, resource_id(text, "task")),
+    )
     return {"tasks": found, "failures": failures}
 
 
@@ -411,24 +476,24 @@ def list_container_instances(params: Mapping[str, Any], call: Call) -> dict[str,
 
 
 def describe_container_instances(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
-    cluster = cluster_name(params)
-    given = views.string_list(params, "containerInstances", 100)
-    if not given:
-        raise invalid("containerInstances can not be empty.")
-    cluster_must_exist(cluster)
-    found, failures = [], []
-    for text in given:
-        name = cinst.instance_name(cluster, resource_id(text, "container-instance"))
+    def describe(cluster: str, text: str) -> dict[str, Any] | None:
         try:
-            obj = objects.get(INSTANCES, name)
-        except NotFound:
-            obj = None
-        if obj is None or (obj.get("spec") or {}).get("cluster") != cluster:
-            failures.append(
-                views.failure(call.arns.container_instance(cluster, instance_id(cluster, name)), "MISSING")
+            obj = objects.get(
+                INSTANCES, cinst.instance_name(cluster, resource_id(text, "container-instance"))
             )
-        else:
-            found.append(instance_view(obj, cluster, call.arns))
+        except NotFound:
+            return None
+        if (obj.get("spec") or {}).get("cluster") != cluster:
+            return None
+        return instance_view(obj, cluster, call.arns)
+
+    def missing(cluster: str, text: str) -> str:
+        name = cinst.instance_name(cluster, resource_id(text, "container-instance"))
+        return call.arns.container_instance(cluster, instance_id(cluster, name))
+
+    found, failures = describe_in_cluster(
+        params, "containerInstances", 100, "containerInstances can not be empty.", describe, missing
+    )
     return {"containerInstances": found, "failures": failures}
 
 

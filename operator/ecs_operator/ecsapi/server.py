@@ -30,7 +30,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ecs_operator.ecsapi import attributes, protection, schedules, services, sigv4, tags
+from ecs_operator.ecsapi import (
+    attributes,
+    capacity,
+    deployments,
+    protection,
+    schedules,
+    services,
+    settings,
+    sigv4,
+    tags,
+)
 from ecs_operator.ecsapi.arns import Arns
 from ecs_operator.ecsapi.errors import ApiError, unsupported
 from ecs_operator.ecsapi.operations import OPERATIONS, Call, wrap_ecs_errors
@@ -105,13 +115,7 @@ def handle(
             query = dict(parse_qsl(url.query))
             with impersonating(key.user), _kube_errors(key.user, operation):
                 return 200, schedules.dispatch(method, url.path, query, params, call)
-        op = (
-            OPERATIONS.get(operation)
-            or services.OPERATIONS.get(operation)
-            or attributes.OPERATIONS.get(operation)
-            or protection.OPERATIONS.get(operation)
-            or tags.OPERATIONS.get(operation)
-        )
+        op = ALL_OPERATIONS.get(operation)
         if op is None:
             raise unsupported(operation)
         with impersonating(key.user), _kube_errors(key.user, f"ecs:{operation}"):
@@ -121,6 +125,19 @@ def handle(
         if scheduler:  # REST-JSON: botocore reads the code from x-amzn-ErrorType, the message as Message
             payload["Message"] = err.message
         return err.status, payload
+
+
+ALL_OPERATIONS = {
+    **OPERATIONS,
+    **services.OPERATIONS,
+    **attributes.OPERATIONS,
+    **protection.OPERATIONS,
+    **tags.OPERATIONS,
+    **capacity.OPERATIONS,
+    **deployments.OPERATIONS,
+    **settings.OPERATIONS,
+}
+"""Every ECS operation the server answers; any other is UnsupportedOperationException."""
 
 
 @contextmanager

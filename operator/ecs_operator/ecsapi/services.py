@@ -17,12 +17,19 @@ from ecs_operator.cli.services import service_view as cli_view
 from ecs_operator.ecsapi import views
 from ecs_operator.ecsapi.arns import resource_id
 from ecs_operator.ecsapi.errors import ApiError, invalid
-from ecs_operator.ecsapi.operations import Call, Operation, cluster_must_exist, cluster_name
+from ecs_operator.ecsapi.operations import (
+    Call,
+    Operation,
+    cluster_must_exist,
+    cluster_name,
+    describe_in_cluster,
+)
 from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, NotFound
 from ecs_operator.kube.objects import SERVICES, Obj
-from ecs_operator.names import MICRO_TIME_FORMAT
+from ecs_operator.names import CLIENT_TOKEN_LABEL, MICRO_TIME_FORMAT
 
+TOKEN_ANNOTATION = CLIENT_TOKEN_LABEL
 SPEC_KEYS = tuple(f.alias or name for name, f in EcsServiceSpec.model_fields.items())
 
 
@@ -37,10 +44,13 @@ UPDATABLE = (
     "placementStrategy",
     "placementConstraints",
     "healthCheckGracePeriodSeconds",
+    "capacityProviderStrategy",
+    "loadBalancers",
+    "availabilityZoneRebalancing",
 )
 
 
-def _service(cluster: str, given: str, namespace: str) -> Obj:
+def find_service(cluster: str, given: str, namespace: str) -> Obj:
     try:
         obj = objects.get(SERVICES, resource_id(given, "service"), namespace)
     except NotFound as exc:
@@ -51,10 +61,7 @@ def _service(cluster: str, given: str, namespace: str) -> Obj:
 
 
 def _check_limits(params: Mapping[str, Any]) -> None:
-    if len(params.get("placementStrategy") or []) > 5:
-        raise invalid("placementStrategy can have at most 5 elements.")
-    if len(params.get("placementConstraints") or []) > 10:
-        raise invalid("placementConstraints can have at most 10 elements.")
+    views.placement(params)
     count = params.get("desiredCount")
     if count is not None and (not isinstance(count, int) or count < 0):
         raise invalid("desiredCount must be 0 or more.")
@@ -67,39 +74,63 @@ def create_service(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     cluster_must_exist(cluster)
     spec = {k: params[k] for k in SPEC_KEYS if k in params and k not in ("cluster", "forceNewDeployment")}
     spec["cluster"] = cluster
-    if "taskDefinition" in spec:
-        spec["taskDefinition"] = resource_id(str(spec["taskDefinition"]), "task-definition")
-    if "loadBalancers" in spec:  # the objects keep the container; target groups are AWS's
-        spec["loadBalancers"] = [
-            {k: lb[k] for k in ("containerName", "containerPort") if k in lb} for lb in spec["loadBalancers"]
-        ]
-    body = {
-        "apiVersion": API_VERSION,
-        "kind": "EcsService",
-        "metadata": {"name": name, "namespace": call.namespace},
-        "spec": spec,
-    }
+    _to_objects(spec)
+    token = params.get("clientToken")
+    if token is not None and not (isinstance(token, str) and 1 <= len(token) <= 36):
+        raise invalid("clientToken must be 1-36 characters.")
+    metadata: dict[str, Any] = {"name": name, "namespace": call.namespace}
+    if token:
+        metadata["annotations"] = {TOKEN_ANNOTATION: token}
+    body = {"apiVersion": API_VERSION, "kind": "EcsService", "metadata": metadata, "spec": spec}
     try:
         created = objects.create(SERVICES, body, call.namespace)
     except AlreadyExists as exc:
-        raise invalid("Creation of service was not idempotent.") from exc
+        existing = objects.get(SERVICES, name, call.namespace)
+        if not same_request(existing, spec, token):
+            raise invalid("Creation of service was not idempotent.") from exc
+        created = existing  # the same CreateService again: ECS answers with the service it made
     return {"service": _view(created, call)}
 
 
+def _to_objects(spec: dict[str, Any]) -> None:
+    """The request's fields as the object holds them: a task definition by family:revision, load
+    balancers by container (target groups are AWS's)."""
+    if "taskDefinition" in spec:
+        spec["taskDefinition"] = resource_id(str(spec["taskDefinition"]), "task-definition")
+    if "loadBalancers" in spec:
+        spec["loadBalancers"] = [
+            {k: lb[k] for k in ("containerName", "containerPort") if k in lb} for lb in spec["loadBalancers"]
+        ]
+
+
+def same_request(existing: Obj, spec: Mapping[str, Any], token: str | None) -> bool:
+    """ECS's CreateService idempotency: a service of that name made by the same request (the same
+    clientToken, when one is given, and the same fields) is answered again; anything else is not
+    idempotent. The fields compared are the request's; the object's defaults do not count."""
+    annotations = existing["metadata"].get("annotations") or {}
+    if token and annotations.get(TOKEN_ANNOTATION) != token:
+        return False
+    if existing["metadata"].get("deletionTimestamp"):
+        return False
+    held = existing.get("spec") or {}
+    return all(held.get(k) == v for k, v in spec.items())
+
+
 def describe_services(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
-    cluster = cluster_name(params)
-    given = views.string_list(params, "services", 10)
-    if not given:
-        raise invalid("Services cannot be empty.")
-    cluster_must_exist(cluster)
-    found, failures = [], []
-    for text in given:
+    def describe(cluster: str, text: str) -> dict[str, Any] | None:
         try:
-            found.append(_view(_service(cluster, text, call.namespace), call))
+            return _view(find_service(cluster, text, call.namespace), call)
         except ApiError:
-            failures.append(
-                views.failure(call.arns.service(cluster, resource_id(text, "service")), "MISSING")
-            )
+            return None
+
+    found, failures = describe_in_cluster(
+        params,
+        "services",
+        10,
+        "Services cannot be empty.",
+        describe,
+        lambda cluster, text: call.arns.service(cluster, resource_id(text, "service")),
+    )
     return {"services": found, "failures": failures}
 
 
@@ -107,14 +138,13 @@ def update_service(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     cluster = cluster_name(params)
     _check_limits(params)
     cluster_must_exist(cluster)
-    current = _service(cluster, str(views.require(params, "service")), call.namespace)
+    current = find_service(cluster, str(views.require(params, "service")), call.namespace)
     if (current.get("status") or {}).get("status", "ACTIVE") != "ACTIVE" or current["metadata"].get(
         "deletionTimestamp"
     ):
         raise ApiError("ServiceNotActiveException", "Service was not ACTIVE.")
     spec = {k: params[k] for k in UPDATABLE if k in params}
-    if "taskDefinition" in spec:
-        spec["taskDefinition"] = resource_id(str(spec["taskDefinition"]), "task-definition")
+    _to_objects(spec)
     if params.get("forceNewDeployment"):
         spec["forceNewDeployment"] = datetime.now(UTC).strftime(MICRO_TIME_FORMAT)
     patch = {"metadata": {"resourceVersion": current["metadata"]["resourceVersion"]}, "spec": spec}
@@ -125,7 +155,7 @@ def update_service(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
 def delete_service(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
     cluster = cluster_name(params)
     cluster_must_exist(cluster)
-    current = _service(cluster, str(views.require(params, "service")), call.namespace)
+    current = find_service(cluster, str(views.require(params, "service")), call.namespace)
     spec = current.get("spec") or {}
     scaled = spec.get("schedulingStrategy", "REPLICA") == "REPLICA" and int(spec.get("desiredCount") or 0) > 0
     if scaled and not params.get("force"):

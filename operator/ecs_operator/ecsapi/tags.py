@@ -14,11 +14,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from ecs_operator.cli import instances as cinst
+from ecs_operator.ecsapi import views
 from ecs_operator.ecsapi.errors import ApiError, invalid
 from ecs_operator.ecsapi.operations import Call, Operation
 from ecs_operator.kube import objects, plugin
 from ecs_operator.kube.errors import NotFound
-from ecs_operator.kube.objects import CLUSTERS, INSTANCES, SERVICES, TASK_DEFINITIONS, TASKS, Obj, Resource
+from ecs_operator.kube.objects import (
+    CAPACITY_PROVIDERS,
+    CLUSTERS,
+    INSTANCES,
+    SERVICES,
+    TASK_DEFINITIONS,
+    TASKS,
+    Obj,
+    Resource,
+)
 from ecs_operator.names import TAGS_ANNOTATION
 
 ANNOTATION = TAGS_ANNOTATION
@@ -40,18 +50,15 @@ def target(arn: str, namespace: str) -> tuple[Resource, str, str | None]:
         return TASKS, segments[1], namespace
     if kind == "service" and len(segments) == 2:
         return SERVICES, segments[1], namespace
+    if kind == "capacity-provider" and len(segments) == 1:
+        return CAPACITY_PROVIDERS, segments[0], None
     if kind == "container-instance" and len(segments) == 2:
         return INSTANCES, cinst.instance_name(segments[0], segments[1]), None
     raise invalid(f"Invalid resource ARN: {arn}")
 
 
 def tags_of(obj: Mapping[str, Any]) -> dict[str, str]:
-    text = ((obj.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION)
-    try:
-        value = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+    return {str(k): str(v) for k, v in views.json_annotation(obj, ANNOTATION).items()}
 
 
 def check(tags: Mapping[str, str]) -> None:

@@ -9,6 +9,7 @@ the wire wants them.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from ecs_operator.cli import tasks as ctasks
 from ecs_operator.ecsapi.arns import Arns, instance_id
 from ecs_operator.ecsapi.errors import invalid
+from ecs_operator.names import CLUSTER_SETTINGS_ANNOTATION
 
 TIMESTAMPS = ("createdAt", "startedAt", "stoppingAt", "stoppedAt", "pullStartedAt", "pullStoppedAt")
 
@@ -34,8 +36,31 @@ def _compact(view: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in view.items() if v is not None}
 
 
-def cluster_view(obj: Mapping[str, Any], arns: Arns) -> dict[str, Any]:
-    name, status = obj["metadata"]["name"], obj.get("status") or {}
+CLUSTER_SETTINGS = CLUSTER_SETTINGS_ANNOTATION
+"""The annotation of an EcsCluster that keeps its ECS settings (see `ecsapi.settings`)."""
+
+
+def json_annotation(obj: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """The JSON object an annotation holds; empty when absent or not a JSON object."""
+    text = ((obj.get("metadata") or {}).get("annotations") or {}).get(key)
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def cluster_settings(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings``, ``configuration`` and ``serviceConnectDefaults`` as UpdateCluster stored them."""
+    return json_annotation(obj, CLUSTER_SETTINGS)
+
+
+def cluster_view(
+    obj: Mapping[str, Any], arns: Arns, settings: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """DescribeClusters' ``clusters[]`` entry; `settings` (``settings``, ``configuration``,
+    ``serviceConnectDefaults``) where the caller asked for them."""
+    name, spec, status = obj["metadata"]["name"], obj.get("spec") or {}, obj.get("status") or {}
     return _compact(
         {
             "clusterArn": arns.cluster(name),
@@ -45,6 +70,16 @@ def cluster_view(obj: Mapping[str, Any], arns: Arns) -> dict[str, Any]:
             "runningTasksCount": status.get("runningTasksCount", 0),
             "pendingTasksCount": status.get("pendingTasksCount", 0),
             "activeServicesCount": status.get("activeServicesCount", 0),
+            "capacityProviders": list(spec.get("capacityProviders") or []),
+            "defaultCapacityProviderStrategy": [
+                {
+                    "capacityProvider": i["capacityProvider"],
+                    "base": i.get("base", 0),
+                    "weight": i.get("weight", 0),
+                }
+                for i in spec.get("defaultCapacityProviderStrategy") or []
+            ],
+            **dict(settings or {}),
         }
     )
 
@@ -119,11 +154,14 @@ def task_definition_view(
 # ---- requests -----------------------------------------------------------------------------------
 
 
-def page(items: Sequence[str], next_token: str | None, max_results: int | None, limit: int = 100) -> Any:
-    """(``items`` of this page, the next token or None): ECS's opaque tokens, here an offset."""
+def page(
+    items: Sequence[str], next_token: str | None, max_results: int | None, limit: int = 100, default: int = 0
+) -> Any:
+    """(``items`` of this page, the next token or None): ECS's opaque tokens, here an offset. A page
+    holds `max_results` (1 to `limit`), else `default` (else `limit`) items."""
     if max_results is not None and not 1 <= max_results <= limit:
         raise invalid(f"maxResults must be between 1 and {limit}.")
-    size = max_results or limit
+    size = max_results or default or limit
     start = 0
     if next_token:
         try:
@@ -150,6 +188,35 @@ def string_list(params: Mapping[str, Any], name: str, most: int) -> list[str]:
     if len(value) > most:
         raise invalid(f"{name} can have at most {most} elements.")
     return value
+
+
+def placement(params: Mapping[str, Any]) -> tuple[list[Any], list[Any]]:
+    """(placementStrategy, placementConstraints) of a request, within ECS's limits (5 and 10)."""
+    strategies = params.get("placementStrategy") or []
+    constraints = params.get("placementConstraints") or []
+    if len(strategies) > 5:
+        raise invalid("placementStrategy can have at most 5 elements.")
+    if len(constraints) > 10:
+        raise invalid("placementConstraints can have at most 10 elements.")
+    return list(strategies), list(constraints)
+
+
+CLUSTER_SETTING_VALUES = {"containerInsights": ("enhanced", "enabled", "disabled")}
+
+
+def check_cluster_settings(items: Any) -> list[dict[str, str]]:
+    if not isinstance(items, list):
+        raise invalid("settings must be a list.")
+    out = []
+    for item in items:
+        name, value = str(item.get("name") or ""), str(item.get("value") or "")
+        allowed = CLUSTER_SETTING_VALUES.get(name)
+        if allowed is None:
+            raise invalid(f"Invalid cluster setting name: {name}.")
+        if value not in allowed:
+            raise invalid(f"Invalid value for {name}: {value}. Valid values: {', '.join(allowed)}.")
+        out.append({"name": name, "value": value})
+    return out
 
 
 def _taskdef_arn(text: str, arns: Arns) -> str | None:

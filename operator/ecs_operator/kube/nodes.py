@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ecs_operator.kube.client import clients, plain_object
+from kubernetes.client import V1Node
+
+from ecs_operator.kube.client import as_model, clients, plain_object
 from ecs_operator.kube.errors import map_api_errors
 
 
@@ -13,3 +15,13 @@ def labels_by_name() -> dict[str, dict[str, str]]:
     return {
         str(n["metadata"]["name"]): dict(n["metadata"].get("labels") or {}) for n in listed.get("items") or []
     }
+
+
+@map_api_errors
+def remove_label(node: str, key: str) -> None:
+    """Remove one label from a node (a merge patch: the label's value null); as the caller."""
+    clients().core.patch_node(
+        node,
+        as_model({"metadata": {"labels": {key: None}}}, V1Node),
+        _content_type="application/merge-patch+json",
+    )

@@ -46,7 +46,7 @@ def signed(operation: str, body: bytes, key_id: str = KEY.key_id, secret: str = 
     ("operation", "body", "key_id", "secret", "code"),
     [
         pytest.param(
-            "ListAccountSettings",
+            "SubmitTaskStateChange",
             b"{}",
             KEY.key_id,
             KEY.secret,
@@ -71,7 +71,7 @@ def test_refused_before_kubernetes(operation: str, body: bytes, key_id: str, sec
     status, payload = handle(OPTIONS, "POST", "/", signed(operation, body, key_id, secret), body, NOW, find)
     assert (status, payload["__type"]) == (400, code)
     if code == "UnsupportedOperationException":
-        assert "ListAccountSettings" in payload["message"]
+        assert "SubmitTaskStateChange" in payload["message"]
 
 
 def test_unknown_target_and_method() -> None:
@@ -121,7 +121,7 @@ def test_throttled_per_key_after_the_signature() -> None:
 
     def once(key_id: str = KEY.key_id, secret: str = KEY.secret) -> str:
         _, payload = handle(
-            limited, "POST", "/", signed("ListAccountSettings", body, key_id, secret), body, NOW, find
+            limited, "POST", "/", signed("SubmitTaskStateChange", body, key_id, secret), body, NOW, find
         )
         return str(payload["__type"])
 
