@@ -6,14 +6,15 @@ STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 STATE ?= $(or $(ECS_OPERATOR_STATE),/tmp/ecs-operator-local)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv controlplane image up down run test lint unit integration crds bench chaos clean
+.PHONY: help venv controlplane image up down run test lint unit integration crds bench bench-scale chaos clean
 
 help:
 	@echo "make run    - build and start the local control plane, apply CRDs and examples, run the operator"
 	@echo "make test   - lint, type-check, CRD drift check, unit and integration tests"
 	@echo "make down   - stop the local control plane started by 'make run'"
 	@echo "make image  - build the operator image with buildah on a local Debian 12 base (cached), print its reference"
-	@echo "make bench  - benchmarks (prints a table, writes bench/results/)"
+	@echo "make bench  - benchmarks (prints a table, writes bench/results/); BENCH_SCALE=1 for the scale set"
+	@echo "make bench-scale - end to end at 1,000 nodes / 10,000 tasks and at ECS's quotas (5,000 / 5,000)"
 	@echo "make chaos  - fault-injection suite, CHAOS_RUNS (20) seeded runs from CHAOS_SEED (1); writes bench/results/chaos-*.md"
 
 $(STAMP): pyproject.toml
@@ -61,8 +62,14 @@ crds: venv
 	$(VENV)/bin/python -m ecs_operator.api.crdgen
 	cp crds/*.yaml deploy/helm/ecs-operator/crds/
 
+# The default set: placement engine, end to end at 100 nodes / 1,000 tasks, scheduled tasks.
+# BENCH_SCALE=1 (or make bench-scale): end to end at 1,000 nodes / 10,000 tasks and at ECS's quotas.
+# BENCH_E2E=1000x2000: only the end-to-end benchmark at those sizes.
 bench: venv controlplane
-	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/run.py $(if $(BENCH_E2E),--e2e $(BENCH_E2E))
+
+bench-scale: venv controlplane
+	BENCH_SCALE=1 $(VENV)/bin/python bench/run.py
 
 chaos: venv controlplane
 	bash hack/chaos/build-toxiproxy.sh >/dev/null

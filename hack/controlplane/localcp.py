@@ -144,6 +144,8 @@ class ControlPlane:
     ports: dict[str, int] = field(default_factory=dict)
     apiserver_extra: list[str] = field(default_factory=list)  # e.g. a benchmark's audit log flags
     etcd_extra: list[str] = field(default_factory=list)  # e.g. the chaos suite's short compaction
+    kcm_extra: list[str] = field(default_factory=list)  # e.g. the benchmark's node grace period
+    kwok_config: Path = HERE / "kwok-stages.yaml"  # the benchmark writes one without node leases
 
     @property
     def kubeconfig(self) -> Path:
@@ -322,6 +324,7 @@ class ControlPlane:
             "--kube-api-qps=200",
             "--kube-api-burst=400",
             "--v=1",
+            *self.kcm_extra,
         ]
 
     def scheduler_args(self) -> list[str]:
@@ -339,7 +342,7 @@ class ControlPlane:
     def kwok_args(self) -> list[str]:
         return [
             f"--kubeconfig={self.state_dir / 'kwok.kubeconfig'}",
-            f"--config={HERE / 'kwok-stages.yaml'}",
+            f"--config={self.kwok_config}",
             "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
             f"--server-address=127.0.0.1:{self.ports['kwok']}",
@@ -384,10 +387,10 @@ class ControlPlane:
             }
             (self.state_dir / name).write_text(json.dumps(cfg, indent=2))
 
-    def get(self, path: str) -> bytes:
+    def get(self, path: str, timeout: float = 5) -> bytes:
         ctx = ssl.create_default_context(cafile=self.pki("ca.crt"))
         ctx.load_cert_chain(self.pki("admin.crt"), self.pki("admin.key"))
-        with urllib.request.urlopen(self.server + path, context=ctx, timeout=5) as resp:
+        with urllib.request.urlopen(self.server + path, context=ctx, timeout=timeout) as resp:
             return bytes(resp.read())
 
     def wait_ready(self, timeout: float = 120) -> None:
@@ -421,14 +424,24 @@ class ControlPlane:
         for name, pid in self.pids().items():
             if not _alive(pid):
                 raise RuntimeError(f"{name} exited; see {self.state_dir / 'logs' / (name + '.log')}")
-        names = [n["metadata"]["name"] for n in node_objects(self.topology)]
-        res = subprocess.run(
-            [*kubectl, "wait", "--for=condition=Ready", "--timeout=120s", *(f"node/{n}" for n in names)],
-            capture_output=True,
-            text=True,
-        )
-        if res.returncode != 0:
-            raise RuntimeError(f"nodes did not become Ready: {res.stderr}")
+        names = {str(n["metadata"]["name"]) for n in node_objects(self.topology)}
+        # One LIST per poll rather than `kubectl wait node/...`, which watches the nodes one by one
+        # and runs out of time at a benchmark's thousand nodes.
+        ready_path = '{range .items[*]}{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'
+        deadline = time.monotonic() + max(120, len(names) // 5)
+        missing = names
+        while time.monotonic() < deadline:
+            res = subprocess.run(
+                [*kubectl, "get", "nodes", "-o", f"jsonpath={ready_path}"], capture_output=True, text=True
+            )
+            if res.returncode == 0:
+                ready = {ln.split()[0] for ln in res.stdout.splitlines() if ln.endswith(" True")}
+                missing = names - ready
+                if not missing:
+                    break
+            time.sleep(1 if len(names) < 500 else 5)
+        else:
+            raise RuntimeError(f"{len(missing)} nodes did not become Ready, e.g. {sorted(missing)[:5]}")
         log(f"{len(names)} nodes Ready (KWOK)")
 
 
