@@ -37,8 +37,12 @@ SERVICE_LABEL: Final = f"{PREFIX}/service"  # the EcsService that started the ta
 TARGET_LABEL: Final = f"{PREFIX}/target"  # "registered": the pod is in its load balancer's Service
 LAUNCH_TYPE_LABEL: Final = f"{PREFIX}/launch-type"  # "FARGATE" on Fargate task pods
 CLIENT_TOKEN_LABEL: Final = f"{PREFIX}/client-token"  # RunTask's idempotency token (ECS API)
-CLUSTER_SETTINGS_ANNOTATION: Final = f"{PREFIX}/cluster-settings"  # on an EcsCluster: ECS cluster settings (JSON)
-AUTO_SCALING_GROUP_LABEL: Final = f"{PREFIX}/auto-scaling-group"  # on a node: its capacity provider's group (ECS API)
+CLUSTER_SETTINGS_ANNOTATION: Final = (
+    f"{PREFIX}/cluster-settings"  # on an EcsCluster: ECS cluster settings (JSON)
+)
+AUTO_SCALING_GROUP_LABEL: Final = (
+    f"{PREFIX}/auto-scaling-group"  # on a node: its capacity provider's group (ECS API)
+)
 CLIENT_REQUEST_ANNOTATION: Final = f"{PREFIX}/client-request"  # the request a clientToken was first used with
 
 # --- labels on ScheduledTask launches -----------------------------------------------------------
