@@ -31,9 +31,18 @@ def task_status(kube: Kube, namespace: str, name: str) -> dict[str, Any]:
 
 
 def wait_status(kube: Kube, namespace: str, name: str, last: str, timeout: float = 60) -> dict[str, Any]:
-    """Wait until the task's lastStatus is `last`; returns that status."""
-    return wait_for(
-        lambda: (s := task_status(kube, namespace, name)).get("lastStatus") == last and s,
-        timeout=timeout,
-        what=f"task {name} {last}",
-    )
+    """Wait until the task's lastStatus is `last`; returns that status. On a timeout the error
+    shows the task's status and its pod, what one needs to tell why."""
+    seen: dict[str, Any] = {}
+
+    def reached() -> dict[str, Any] | None:
+        seen.update(status=task_status(kube, namespace, name))
+        return seen["status"] if seen["status"].get("lastStatus") == last else None
+
+    try:
+        return wait_for(reached, timeout=timeout, what=f"task {name} {last}")
+    except AssertionError as error:
+        pod = seen["status"].get("podName")
+        got = kube.kubectl("get", "pod", str(pod), "-n", namespace, "-o", "json", check=False) if pod else None
+        detail = (got.stdout or got.stderr)[-2000:] if got is not None else "no podName"
+        raise AssertionError(f"{error}\ntask status: {json.dumps(seen['status'])}\npod: {detail}") from None

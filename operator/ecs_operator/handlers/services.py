@@ -19,6 +19,7 @@ the finalizer goes once the service is INACTIVE.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import random
 import threading
@@ -348,7 +349,7 @@ def reconcile_service(
         if key in _running:
             return None
         _running.add(key)
-    _executor.submit(_drain, key)
+    _submit(_drain, key)
     return None
 
 
@@ -362,7 +363,7 @@ def _drain(key: tuple[str, str]) -> None:
                 return
             wait = _last_start.get(key, -MIN_INTERVAL) + MIN_INTERVAL - time.monotonic()
             if wait > 0:  # too soon after the last pass: come back (still running, still dirty)
-                _later(wait, _executor.submit, _drain, key)
+                _later(wait, _submit, _drain, key)
                 return
             _dirty.discard(key)
             _last_start[key] = time.monotonic()
@@ -384,9 +385,19 @@ def _drain(key: tuple[str, str]) -> None:
         _recheck_deletion(namespace, name, instances_of, reads)
 
 
+def _submit(fn: Callable[..., Any], *args: Any) -> None:
+    """Run `fn(*args)` on the pass executor in a copy of the caller's context.
+
+    Why the context: Kopf posts Events (`kopf.warn`, `kopf.event`) through context variables that
+    it sets for its handlers; a bare executor thread has none, so a pass's Events would raise.
+    """
+    _executor.submit(contextvars.copy_context().run, fn, *args)
+
+
 def _later(seconds: float, fn: Callable[..., Any], *args: Any) -> None:
-    """Call `fn(*args)` in `seconds` (a daemon timer: it never holds the operator's exit)."""
-    timer = threading.Timer(seconds, fn, args)
+    """Call `fn(*args)` in `seconds` (a daemon timer: it never holds the operator's exit), in a copy
+    of the caller's context (`_submit`)."""
+    timer = threading.Timer(seconds, contextvars.copy_context().run, (fn, *args))
     timer.daemon = True
     timer.start()
 

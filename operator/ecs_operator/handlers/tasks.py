@@ -205,6 +205,12 @@ def place_and_start(task: Obj, instances: list[Obj]) -> None:
         fields["availabilityZone"] = zone
     if launched.capacity_provider:
         fields["capacityProviderName"] = launched.capacity_provider
+    if (inst.get("status") or {}).get("launchType") == "FARGATE" and not status.get("platformRevision"):
+        # with the placement, never after it: a launched FARGATE task without a revision counts
+        # as on a retired one (`reconcile.retirement`)
+        revision = tl.fargate_settings(str(task["spec"]["cluster"])).platform_revision
+        if revision:
+            fields["platformRevision"] = revision
     try:
         updated = tl.record_placement(task, fields)
         _remember(updated)
