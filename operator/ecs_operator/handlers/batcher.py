@@ -32,7 +32,7 @@ from typing import Any
 
 from ecs_operator.handlers import daemons, snapshots
 from ecs_operator.handlers import task_launch as tl
-from ecs_operator.handlers.task_launch import Launched, LaunchFailed
+from ecs_operator.handlers.task_launch import Launched
 from ecs_operator.kube import claims, objects
 from ecs_operator.kube.errors import Conflict, NotFound
 from ecs_operator.kube.objects import INSTANCES, Obj
@@ -214,7 +214,8 @@ def _round(
     plan = plan_batch(snapshot, wants, lambda view, group: daemons.reserve(view, cluster, group))
     tickets = {t.uid: t for t in pending}
     for uid, unplaced in plan.unplaced.items():
-        _answer(same[uid], error=LaunchFailed(unplaced.reason, [dict(f) for f in unplaced.failures]))
+        failures = [dict(f) for f in unplaced.failures]
+        _answer(same[uid], error=tl.Unplaced(unplaced.reason, failures, tickets[uid].capacity.provider))
     again: list[_Ticket] = []
     reread = False
     for name, uids in plan.by_instance().items():

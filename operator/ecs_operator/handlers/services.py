@@ -37,6 +37,7 @@ from ecs_operator.handlers import daemons, leadership, service_reads, tenancy
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.handlers.badinput import BAD_INPUT, describe, first_time, reports_bad_input
 from ecs_operator.handlers.service_reads import API, Reads
+from ecs_operator.handlers.tasks import provider_spec
 from ecs_operator.handlers.tasks import write_status as write_task_status
 from ecs_operator.kube import load_balancers as klb
 from ecs_operator.kube import objects
@@ -50,6 +51,7 @@ from ecs_operator.reconcile.capacity import counts_of, effective_strategy, launc
 from ecs_operator.reconcile.conditions import set_condition
 from ecs_operator.reconcile.instances import RETIREMENT_ANNOTATION
 from ecs_operator.reconcile.launch import effective_task, task_request
+from ecs_operator.reconcile.provisioning import scales_out
 from ecs_operator.reconcile.service import (
     SchedulerState,
     ServicePlan,
@@ -131,6 +133,15 @@ def _providers(service: Obj, tasks: list[Obj], count: int) -> list[str | None]:
     return out
 
 
+def _scales_out(service: Obj) -> bool:
+    """Every provider of the service's strategy has managed scaling: its tasks are started without
+    the dry run (they wait in PROVISIONING for a node; `reconcile.provisioning.scales_out`)."""
+    strategy = _strategy(service)
+    if strategy is None:
+        return False
+    return scales_out(strategy.providers, {p: provider_spec(p) for p in strategy.providers})
+
+
 def _has_health_check(effective: Any) -> bool:
     """An essential container defines a health check (a load balancer is not one: target health
     is read separately, `_healthy_targets`)."""
@@ -186,7 +197,8 @@ def plan(service: Obj, tasks: list[Obj], instances: list[Obj], now: datetime) ->
         now=now,
         rng=rng,
         state=state,
-        request=request,
+        # managed scaling: no dry run, the tasks that fit nowhere wait in PROVISIONING for a node
+        request=None if _scales_out(service) else request,
         daemon_groups=daemons.groups(str(spec["cluster"])),
     )
     return result, effective

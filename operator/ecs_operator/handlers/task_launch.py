@@ -81,6 +81,15 @@ class LaunchFailed(Exception):
         self.failures = failures
 
 
+class Unplaced(LaunchFailed):
+    """Placement found no instance of the task's capacity (`provider`: its capacity provider, None
+    without a strategy); a provider with managed scaling makes the task wait (`reconcile.provisioning`)."""
+
+    def __init__(self, reason: str, failures: list[dict[str, str]], provider: str | None) -> None:
+        super().__init__(reason, failures)
+        self.provider = provider
+
+
 class PlacedElsewhere(Exception):
     """Another scheduler recorded the task's placement first, or the task stopped meanwhile."""
 

@@ -33,7 +33,7 @@ from ecs_operator.handlers import task_launch as tl
 from ecs_operator.handlers.badinput import reports_bad_input, warn_once
 from ecs_operator.kube import claims, objects, pods
 from ecs_operator.kube.errors import Conflict, NotFound
-from ecs_operator.kube.objects import TASKS, Obj
+from ecs_operator.kube.objects import CAPACITY_PROVIDERS, TASKS, Obj
 from ecs_operator.lifecycle import LaunchStage, TaskStatus
 from ecs_operator.lifecycle.deregistration import DELAY_ANNOTATION
 from ecs_operator.lifecycle.observation import parse_time
@@ -41,6 +41,7 @@ from ecs_operator.names import GROUP, VERSION
 from ecs_operator.reconcile.instances import MANAGED_LABEL
 from ecs_operator.reconcile.ledger import claims_of
 from ecs_operator.reconcile.podspec import pod_name
+from ecs_operator.reconcile.provisioning import placeholder_name, placeholder_pod
 from ecs_operator.reconcile.task import (
     CreatePod,
     FailPlaced,
@@ -50,6 +51,7 @@ from ecs_operator.reconcile.task import (
     Observe,
     Place,
     PodView,
+    Provision,
     RecordPod,
     Step,
     StopLost,
@@ -59,9 +61,12 @@ from ecs_operator.reconcile.task import (
     observation,
     placement_fields,
     pod_created,
+    unplaced,
 )
 
 RETENTION = timedelta(seconds=int(os.environ.get("ECS_OPERATOR_STOPPED_TASK_RETENTION", "3600")))
+# How long a task waits in PROVISIONING for a provider with managed scaling (ECS: 30 minutes).
+PROVISIONING_TIMEOUT = timedelta(seconds=int(os.environ.get("ECS_OPERATOR_PROVISIONING_TIMEOUT", "1800")))
 Idx = kopf.Index[str, dict[str, Any]]
 
 # Task uids whose pod this process has seen (created, read, or delivered by the watch): marker 1
@@ -162,12 +167,85 @@ def _launch_when_registered(task: Obj, instances: list[Obj]) -> tl.Launched | No
             time.sleep(0.5)
         except tl.LaunchFailed as error:
             metrics.placement_failed(cluster, started, error.reason, error.failures)
-            fail(task, error)
+            wait_or_fail(task, error)
             return None
         except Conflict as exc:
             # Every plan lost its race: the task is not failed, just not placed yet.
             raise kopf.TemporaryError(f"claim conflicts: {exc}", delay=1) from exc
     return None
+
+
+# ---- managed scaling (issue 14 item 4; `reconcile.provisioning`) ----
+
+# Task uids whose placeholder pod this process created (so a waiting task's every pass does not
+# POST it again); a restart creates each once more (409: the pod exists).
+_placeholders: set[str] = set()
+
+
+def provider_spec(provider: str | None) -> dict[str, Any] | None:
+    if not provider:
+        return None
+    try:
+        return dict(objects.get(CAPACITY_PROVIDERS, provider).get("spec") or {})
+    except NotFound:
+        return None
+
+
+def wait_or_fail(task: Obj, error: tl.LaunchFailed) -> None:
+    """A task that fits nowhere: it waits in PROVISIONING when its provider has managed scaling
+    (`reconcile.task.unplaced`), else it fails with TaskFailedToStart."""
+    provider = error.provider if isinstance(error, tl.Unplaced) else None
+    spec = provider_spec(provider)
+    step = unplaced(
+        task.get("status") or {},
+        provider,
+        spec,
+        placement_failed=isinstance(error, tl.Unplaced),
+        now=tl.now(),
+    )
+    if step is None:
+        fail(task, error)
+        return
+    _provision(task, step, spec or {})
+
+
+def _provision(task: Obj, step: Provision, provider_spec: dict[str, Any]) -> None:
+    """PROVISIONING (written once) and the placeholder pod that asks the autoscaler for a node."""
+    meta = task["metadata"]
+    if step.fields is not None:
+        written = write_status(task, step.fields, unplaced=True)
+        if written is None and (objects.get(TASKS, meta["name"], meta["namespace"]).get("status") or {}).get(
+            "containerInstance"
+        ):
+            return  # a peer placed it meanwhile
+    if meta["uid"] in _placeholders:
+        return
+    effective = tl.resolve_task(task)
+    pods.create(
+        meta["namespace"],
+        placeholder_pod(
+            task_name=meta["name"],
+            task_uid=meta["uid"],
+            namespace=meta["namespace"],
+            cluster=str(task["spec"]["cluster"]),
+            provider=step.provider,
+            node_selector=provider_spec.get("nodeSelector") or {},
+            cpu=effective.cpu,
+            memory=effective.memory,
+        ),
+    )
+    _placeholders.add(meta["uid"])
+
+
+def drop_placeholder(task: Obj) -> None:
+    """The task no longer waits (placed, or stopped): its placeholder pod goes."""
+    meta = task["metadata"]
+    _placeholders.discard(meta["uid"])
+    pods.delete(meta["namespace"], placeholder_name(meta["uid"]), 0)
+
+
+def _was_provisioning(task: Obj) -> bool:
+    return (task.get("status") or {}).get("lastStatus") == "PROVISIONING"
 
 
 def place_and_start(task: Obj, instances: list[Obj]) -> None:
@@ -220,6 +298,8 @@ def place_and_start(task: Obj, instances: list[Obj]) -> None:
         metrics.placement_race_lost(str(task["spec"].get("cluster", "")))
         return
     crashpoint("after-placement")
+    if _was_provisioning(task):
+        drop_placeholder(task)
     if launched.capacity_provider:
         metrics.capacity_provider_placed(str(task["spec"].get("cluster", "")), launched.capacity_provider)
     for other in launched.others:  # claims of earlier attempts that lost (crash, race)
@@ -327,6 +407,7 @@ def reconcile_task(task: Obj, instances: list[Obj], pod: Obj | None = None, pod_
             tl.now(),
             pod_seen=seen,
             retention=RETENTION,
+            provisioning_timeout=PROVISIONING_TIMEOUT,
         )
         if not isinstance(step, RecordPod):
             break
@@ -344,6 +425,8 @@ def _apply(
     if isinstance(step, Finish):
         _finish(task, step)
     elif isinstance(step, StopUnplaced):
+        if _was_provisioning(task):
+            drop_placeholder(task)
         moment = tl.stamp(tl.now())
         write_status(
             task,
@@ -605,3 +688,34 @@ def _without_finalizer(*fns: object) -> None:
 
 
 _without_finalizer(task_tick, stopped_task_retention)
+
+
+# Instances this process has seen registered: a name new here (after the initial listing) is
+# capacity that just arrived, and the cluster's PROVISIONING tasks try to be placed at once rather
+# than at their next timer tick (managed scaling: the node the autoscaler added for them).
+_registered: set[str] = set()
+
+
+@kopf.on.event(GROUP, VERSION, "ecscontainerinstances")
+@metrics.counts_errors("EcsTask")
+def instance_arrived(body: kopf.Body, type: str | None, **kwargs: Any) -> None:
+    name = str(body.metadata.name)
+    if type == "DELETED":
+        _registered.discard(name)
+        return
+    if name in _registered or not (body.get("status") or {}).get("registeredResources"):
+        return
+    _registered.add(name)
+    cluster = str(body.spec.get("cluster", ""))
+    if type is None or not leadership.owns(cluster):
+        return  # the initial listing: nothing arrived
+    index: Idx = kwargs["task_bodies"]
+    for uid in list(index):
+        task = next(iter(index.get(uid, ())), None)
+        mine = _written.get(uid)
+        if mine is not None and (task is None or _rv(mine) > _rv(task)):
+            task = mine
+        if task is None or str(task["spec"].get("cluster", "")) != cluster or not _was_provisioning(task):
+            continue
+        with contextlib.suppress(kopf.TemporaryError):  # a lost race: its timer tries again
+            reconcile_task(dict(task), _instances(kwargs, cluster))

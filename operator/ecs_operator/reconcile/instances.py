@@ -36,6 +36,7 @@ from ecs_operator.names import CLUSTER_LABEL as CLUSTER_LABEL
 from ecs_operator.names import RETIREMENT_ANNOTATION as RETIREMENT_ANNOTATION
 from ecs_operator.names import SPOT_INTERRUPTION_ANNOTATION as SPOT_INTERRUPTION_ANNOTATION
 from ecs_operator.names import TASK_UID_LABEL, TIME_FORMAT
+from ecs_operator.reconcile.provisioning import PLACEHOLDER_LABEL
 from ecs_operator.reconcile.selectors import matches
 
 # The ECS agent reserves these TCP ports on Linux (ecs-semantics §6.2).
@@ -124,6 +125,8 @@ def foreign_usage(pods: Iterable[Mapping[str, Any]], cluster: str | None = None)
     for pod in pods:
         labels = pod.get("metadata", {}).get("labels") or {}
         if MANAGED_LABEL in labels and (cluster is None or labels.get(CLUSTER_LABEL) == cluster):
+            continue
+        if PLACEHOLDER_LABEL in labels:  # a waiting task's request for a node, not usage (`provisioning`)
             continue
         if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
             continue

@@ -11,6 +11,7 @@ table that a unit test covers, and the handler only reads, calls and applies (st
 |----------------|---------------------------------------|--------------------------------------|---------------|
 | stopped        | lastStatus STOPPED                    | any                                  | Finish        |
 | stop-unplaced  | no instance, desired STOPPED          | -                                    | StopUnplaced  |
+| provision-timeout | no instance, desired RUNNING, PROVISIONING past the timeout | -          | StopUnplaced (EMPTY CAPACITY PROVIDER) |
 | place          | no instance, desired RUNNING          | -                                    | Place         |
 | off-instance   | placed                                | pod on another node than the instance's, not deleting | StopLost |
 | record-pod     | placed, no podName (older protocol)   | pod present                          | RecordPod     |
@@ -51,6 +52,12 @@ being stopped as lost. The task still has one pod at a time, on its instance's n
 its claim is the same one; so no invariant depends on the old marker, only the outcome of that
 double fault (the task runs instead of stopping).
 
+**Managed scaling** (`reconcile.provisioning`): when Place finds no room, `unplaced` says what
+follows: a task whose provider has managed scaling waits (Provision: lastStatus PROVISIONING,
+written once, and a placeholder pod that asks the autoscaler for a node); any other task stops
+(TaskFailedToStart). A waiting task is placed again on the next pass (a new instance, the task's
+timer) and stopped by row provision-timeout once it has waited past the timeout.
+
 Observe itself (`observation`) maps the pod to ECS's status with `lifecycle.task_status_from_pod`
 and says what to apply: the fields to write (only those that change), a stop cause to record
 first, whether to delete the pod (StopTask, after the load balancer's deregistration delay), and
@@ -77,6 +84,7 @@ from ecs_operator.lifecycle import (
 from ecs_operator.lifecycle.deregistration import held_until
 from ecs_operator.lifecycle.observation import ContainerSpec, format_time, parse_time
 from ecs_operator.lifecycle.states import StopCode, rank
+from ecs_operator.reconcile import provisioning
 
 POD_CREATE_GRACE = timedelta(seconds=120)
 """How long after its placement a placed task's missing pod may still be (re)created."""
@@ -201,6 +209,16 @@ class StopUnplaced:
 
 
 @dataclass(frozen=True)
+class Provision:
+    """No instance of the task's provider fits, and the provider has managed scaling: the task
+    waits in PROVISIONING (``fields``, None when already written) with a placeholder pod that asks
+    the autoscaler for a node of the provider."""
+
+    provider: str
+    fields: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class Place:
     """Place, commit the claim, record the placement (with PENDING and podName), create the pod."""
 
@@ -245,7 +263,7 @@ class FailPlaced:
     failures: tuple[tuple[str, str], ...]
 
 
-Step = Finish | StopUnplaced | Place | CreatePod | RecordPod | Observe | StopLost | FailPlaced
+Step = Finish | StopUnplaced | Provision | Place | CreatePod | RecordPod | Observe | StopLost | FailPlaced
 
 
 def decide(
@@ -256,6 +274,7 @@ def decide(
     *,
     pod_seen: bool = False,
     retention: timedelta = timedelta(hours=1),
+    provisioning_timeout: timedelta = provisioning.DEFAULT_TIMEOUT,
 ) -> Step:
     """The next step of `task`, by the table in the module docstring.
 
@@ -269,6 +288,10 @@ def decide(
     if task.container_instance is None:
         if task.desired is DesiredStatus.STOPPED:
             return StopUnplaced(task.stop_decision)
+        if task.last_status is TaskStatus.PROVISIONING and provisioning.expired(
+            task.created_at, now, provisioning_timeout
+        ):
+            return StopUnplaced(provisioning.TIMED_OUT)
         return Place()
     if pod is not None:
         if instance is not None and pod.node and pod.node != instance.node and not pod.deleting:
@@ -287,6 +310,24 @@ def decide(
             return FailPlaced("TaskFailedToStart: MISSING", ((task.container_instance, detail),))
         return CreatePod(instance.name, commit_claim=not instance.has_claim)
     return Observe(LaunchStage.POD_CREATED if created else LaunchStage.PLACED)
+
+
+def unplaced(
+    status: Mapping[str, Any],
+    provider: str | None,
+    provider_spec: Mapping[str, Any] | None,
+    *,
+    placement_failed: bool,
+    now: datetime,
+) -> Provision | None:
+    """What follows a Place that found no instance: Provision when the task waits for capacity
+    (`provisioning.waits`), None when it fails (TaskFailedToStart, as before).
+
+    `status`: the task's status; the PROVISIONING fields are written once (None when they are)."""
+    if provider is None or not provisioning.waits(provider, provider_spec, placement_failed):
+        return None
+    created = str(status.get("createdAt") or format_time(now.replace(microsecond=0)))
+    return Provision(provider, changed(status, provisioning.provisioning_fields(created, provider)))
 
 
 def pod_created(task: TaskView, now: datetime, *, pod_seen: bool) -> bool:
