@@ -43,6 +43,8 @@ def wait_status(kube: Kube, namespace: str, name: str, last: str, timeout: float
         return wait_for(reached, timeout=timeout, what=f"task {name} {last}")
     except AssertionError as error:
         pod = seen["status"].get("podName")
-        got = kube.kubectl("get", "pod", str(pod), "-n", namespace, "-o", "json", check=False) if pod else None
+        got = (
+            kube.kubectl("get", "pod", str(pod), "-n", namespace, "-o", "json", check=False) if pod else None
+        )
         detail = (got.stdout or got.stderr)[-2000:] if got is not None else "no podName"
         raise AssertionError(f"{error}\ntask status: {json.dumps(seen['status'])}\npod: {detail}") from None
