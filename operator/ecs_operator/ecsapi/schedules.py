@@ -179,10 +179,15 @@ def create(name: str, body: Mapping[str, Any], call: Call) -> dict[str, Any]:
 
 
 def _get(name: str, call: Call) -> Obj:
+    """The schedule; one being deleted (the operator still holds it to stop its daemon) is gone
+    for Scheduler's callers: DeleteSchedule has returned, so GetSchedule says it does not exist."""
     try:
-        return objects.get(SCHEDULED_TASKS, _name(name), call.namespace)
+        obj = objects.get(SCHEDULED_TASKS, _name(name), call.namespace)
     except NotFound as exc:
         raise _not_found(name) from exc
+    if obj["metadata"].get("deletionTimestamp"):
+        raise _not_found(name)
+    return obj
 
 
 def get(name: str, call: Call) -> dict[str, Any]:
@@ -210,7 +215,7 @@ def list_schedules(query: Mapping[str, str], call: Call) -> dict[str, Any]:
         (
             o
             for o in objects.list_objects(SCHEDULED_TASKS, call.namespace)
-            if o["metadata"]["name"].startswith(prefix)
+            if o["metadata"]["name"].startswith(prefix) and not o["metadata"].get("deletionTimestamp")
         ),
         key=lambda o: str(o["metadata"]["name"]),
     )

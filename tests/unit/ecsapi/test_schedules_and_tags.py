@@ -113,3 +113,21 @@ def test_tags_read_from_the_annotation() -> None:
     obj = {"metadata": {"annotations": {"ecs-operator.dev/tags": '{"team": "a"}'}}}
     assert tags_of(obj) == {"team": "a"}
     assert tags_of({"metadata": {"annotations": {"ecs-operator.dev/tags": "not json"}}}) == {}
+
+
+def test_a_schedule_being_deleted_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DeleteSchedule has returned while the operator still holds the object (its finalizer):
+    GetSchedule says it does not exist and ListSchedules leaves it out."""
+    from ecs_operator.ecsapi import schedules
+
+    live = {"metadata": {"name": "live", "creationTimestamp": "2026-12-01T00:00:00Z"}, "spec": SPEC}
+    going = {"metadata": {"name": "going", "deletionTimestamp": "2026-12-01T00:00:00Z"}, "spec": SPEC}
+    monkeypatch.setattr(
+        schedules.objects, "get", lambda _kind, name, _ns: {"live": live, "going": going}[name]
+    )
+    monkeypatch.setattr(schedules.objects, "list_objects", lambda _kind, _ns: [going, live])
+    assert schedules.get("live", CALL)["Name"] == "live"
+    with pytest.raises(ApiError) as refused:
+        schedules.get("going", CALL)
+    assert (refused.value.code, refused.value.status) == ("ResourceNotFoundException", 404)
+    assert [s["Name"] for s in schedules.list_schedules({}, CALL)["Schedules"]] == ["live"]
