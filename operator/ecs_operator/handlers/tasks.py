@@ -555,7 +555,10 @@ def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
     if tenancy.refuse_task(task):
         return
     task = task_protection.sync(task)
-    reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))))
+    pod = _indexed_pod(kwargs, task)
+    reconcile_task(
+        task, _instances(kwargs, str(task["spec"].get("cluster", ""))), pod, pod_known=pod is not None
+    )
 
 
 def slim(body: Any) -> Obj:
@@ -600,6 +603,36 @@ def _indexed_task(kwargs: dict[str, Any], uid: str) -> Obj | None:
     return task
 
 
+@kopf.index("", "v1", "pods", labels={MANAGED_LABEL: kopf.PRESENT})
+def task_pods(body: kopf.Body, labels: kopf.Labels, **_: Any) -> dict[str, Obj] | None:
+    """Task pods by their task's uid, compact (what the planner and the observation read): the
+    timer and the task's own events read the pod here instead of a GET per pass."""
+    uid = labels.get(MANAGED_LABEL)
+    if not uid:
+        return None
+    meta, spec = body["metadata"], body.get("spec") or {}
+    kept = ("name", "namespace", "uid", "resourceVersion", "deletionTimestamp", "labels", "annotations")
+    return {
+        str(uid): objects.plain(
+            {
+                "metadata": {k: meta[k] for k in kept if meta.get(k) is not None},
+                "spec": {k: spec[k] for k in ("nodeName", "terminationGracePeriodSeconds") if k in spec},
+                "status": body.get("status") or {},
+            }
+        )
+    }
+
+
+def _indexed_pod(kwargs: dict[str, Any], task: Obj) -> Obj | None:
+    """The task's pod as the watch last delivered it; None when the watch has not shown it (then
+    `reconcile_task` reads it from the API server: a pod just created, or one that is gone)."""
+    index: Idx | None = kwargs.get("task_pods")
+    if index is None:
+        return None
+    name = tl.expected_pod_name(task)
+    return next((p for p in index.get(task["metadata"]["uid"], ()) if p["metadata"]["name"] == name), None)
+
+
 @kopf.on.event("", "v1", "pods", labels={MANAGED_LABEL: kopf.PRESENT})
 @metrics.counts_errors("EcsTask")
 @reports_bad_input("EcsTask")
@@ -641,7 +674,10 @@ def task_tick(body: kopf.Body, **kwargs: Any) -> None:
     if tenancy.refuse_task(task):
         return
     task = task_protection.sync(task)
-    reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))))
+    pod = _indexed_pod(kwargs, task)
+    reconcile_task(
+        task, _instances(kwargs, str(task["spec"].get("cluster", ""))), pod, pod_known=pod is not None
+    )
 
 
 @kopf.daemon(
