@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import threading
 import time
 from datetime import timedelta
 from typing import Any, cast
@@ -77,6 +78,23 @@ _pods_seen: set[str] = set()
 # delivered back yet (each such decision costs a 409 and a GET). An entry goes once the index
 # has caught up with it, or with its task.
 _written: dict[str, Obj] = {}
+# Task uids whose pod this process has asked to delete: a pass that reads the pod from the watch
+# before its deletion shows would ask again, which changes nothing (a pod being deleted goes
+# within its grace period). An entry goes when its task is deleted.
+_deleted: set[str] = set()
+# One pass of a task at a time: its own events and its pod's run on different threads, and two
+# passes from the same copy race for one status write (the loser's 409 costs a GET and a retry).
+# Re-entrant: a pass never waits on itself (the unit tests stage races from inside a write).
+_task_locks: dict[str, threading.RLock] = {}
+_locks_guard = threading.Lock()
+
+
+def _delete_pod(namespace: str, name: str, uid: str, grace: int | None) -> None:
+    """DELETE the task's pod, once per task (`_deleted`)."""
+    if uid in _deleted:
+        return
+    if pods.delete(namespace, name, grace):  # a pod created late (after a 404 here) is deleted again
+        _deleted.add(uid)
 
 
 def _remember(written: Obj | None) -> Obj | None:
@@ -88,6 +106,8 @@ def _remember(written: Obj | None) -> Obj | None:
 def _forget(uid: str) -> None:
     _pods_seen.discard(uid)
     _written.pop(uid, None)
+    with _locks_guard:
+        _task_locks.pop(uid, None)
 
 
 def _rv(obj: Obj) -> int:
@@ -338,7 +358,7 @@ def finish(task: Obj, pod: Obj | None = None) -> None:
 def _finish(task: Obj, step: Finish) -> None:
     meta = task["metadata"]
     if step.delete_pod is not None:
-        pods.delete(meta["namespace"], step.delete_pod, 0)
+        _delete_pod(meta["namespace"], step.delete_pod, meta["uid"], 0)
     release_claim(task)
     _forget(meta["uid"])
     if step.expired:
@@ -374,7 +394,7 @@ def _observe(task: Obj, view: TaskView, pod: PodView | None, launch: LaunchStage
         )
     result = results[-1]
     if result.delete_pod and pod is not None:
-        pods.delete(view.namespace, pod.name, result.delete_grace)
+        _delete_pod(view.namespace, pod.name, view.uid, result.delete_grace)
     if result.release:
         release_claim(task)
 
@@ -383,8 +403,20 @@ def reconcile_task(task: Obj, instances: list[Obj], pod: Obj | None = None, pod_
     """One level-triggered pass over a task; the pod is read unless the caller has it (`pod_known`).
 
     `pod_known` with `pod` None: the caller knows there is none (its DELETED event), so the pod
-    did exist.
+    did exist. Passes of one task run one at a time, each from the newest copy this process has
+    (its event's, or what it wrote last).
     """
+    uid = str(task["metadata"]["uid"])
+    with _locks_guard:
+        lock = _task_locks.setdefault(uid, threading.RLock())
+    with lock:
+        mine = _written.get(uid)
+        if mine is not None and _rv(mine) > _rv(task):
+            task = {**task, **mine, "metadata": {**task["metadata"], **mine["metadata"]}}
+        _reconcile_task(task, instances, pod, pod_known)
+
+
+def _reconcile_task(task: Obj, instances: list[Obj], pod: Obj | None, pod_known: bool) -> None:
     view = TaskView.of(task, DELAY_ANNOTATION)
     uid = view.uid
     placed = view.container_instance is not None and view.last_status is not TaskStatus.STOPPED
@@ -451,7 +483,7 @@ def _apply(
                 task,
                 {"desiredStatus": "STOPPED", "stopCode": "TaskFailedToStart", "stoppedReason": step.reason},
             )
-        pods.delete(view.namespace, step.pod_name, 0)
+        _delete_pod(view.namespace, step.pod_name, view.uid, 0)
     elif isinstance(step, FailPlaced):
         failures = [{"arn": arn, "reason": "MISSING", "detail": detail} for arn, detail in step.failures]
         fail_placed(task, tl.LaunchFailed(step.reason, failures))
@@ -549,6 +581,7 @@ def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
     if type == "DELETED":
         release_claim(task)
         _forget(task["metadata"]["uid"])
+        _deleted.discard(task["metadata"]["uid"])
         return
     if not leadership.owns(str(task["spec"].get("cluster", ""))):
         return

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from kubernetes import client
 
 from ecs_operator.kube.client import as_model, clients, plain_object
@@ -42,7 +40,11 @@ def _delete(namespace: str, name: str, grace_seconds: int | None) -> None:
     clients().core.delete_namespaced_pod(name, namespace, body=opts)
 
 
-def delete(namespace: str, name: str, grace_seconds: int | None = None) -> None:
-    """SIGTERM now, SIGKILL after `grace_seconds` (the task's stopTimeout); absent pods are fine."""
-    with contextlib.suppress(NotFound):
+def delete(namespace: str, name: str, grace_seconds: int | None = None) -> bool:
+    """SIGTERM now, SIGKILL after `grace_seconds` (the task's stopTimeout); absent pods are fine
+    (False: there was none to delete)."""
+    try:
         _delete(namespace, name, grace_seconds)
+    except NotFound:
+        return False
+    return True

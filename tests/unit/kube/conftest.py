@@ -139,6 +139,8 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStore]:
     monkeypatch.setattr(services, "_dirty", set())
     monkeypatch.setattr(tasks, "_pods_seen", set())
     monkeypatch.setattr(tasks, "_written", {})
+    monkeypatch.setattr(tasks, "_deleted", set())
+    monkeypatch.setattr(tasks, "_task_locks", {})
     tl._revision.cache_clear()
     yield fake
     tl._revision.cache_clear()

@@ -54,13 +54,15 @@ def crash_at(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 def another_process() -> Iterator[None]:
     """What runs inside is another replica: its own snapshot overlay, placement locks, queues and
     memory of the pods it has seen."""
-    saved = snapshots._latest, snapshots._cluster_locks, batcher._queues, tasks._pods_seen, tasks._written
+    saved = snapshots._latest, snapshots._cluster_locks, batcher._queues
+    mine = tasks._pods_seen, tasks._written, tasks._deleted, tasks._task_locks
     snapshots._latest, snapshots._cluster_locks, batcher._queues = {}, {}, {}
-    tasks._pods_seen, tasks._written = set(), {}
+    tasks._pods_seen, tasks._written, tasks._deleted, tasks._task_locks = set(), {}, set(), {}
     try:
         yield
     finally:
-        snapshots._latest, snapshots._cluster_locks, batcher._queues, tasks._pods_seen, tasks._written = saved
+        snapshots._latest, snapshots._cluster_locks, batcher._queues = saved
+        tasks._pods_seen, tasks._written, tasks._deleted, tasks._task_locks = mine
 
 
 def instances(store: FakeStore, without: str | None = None) -> list[Obj]:
