@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -49,6 +50,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_ports(names: tuple[str, ...]) -> dict[str, int]:
+    """One free port per name, all distinct: each socket stays bound until all are chosen (calls of
+    `free_port` in a row may return the same port twice, and two components then fight for it)."""
+    sockets = [socket.socket() for _ in names]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return {name: int(s.getsockname()[1]) for name, s in zip(names, sockets, strict=True)}
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def build_binaries() -> Path:
@@ -166,14 +180,26 @@ class ControlPlane:
         for sub in ("pki", "etcd", "logs"):
             (self.state_dir / sub).mkdir(parents=True, exist_ok=True)
         Pki(self.state_dir / "pki").make()
-        self.ports = {k: free_port() for k in ("etcd", "etcd-peer", "apiserver", "kcm", "scheduler", "kwok")}
-        (self.state_dir / "ports.json").write_text(json.dumps(self.ports))
-        self.write_kubeconfigs()
         start = time.monotonic()
         try:
-            self.spawn("etcd", bin_dir, self.etcd_args())
-            self.spawn("kube-apiserver", bin_dir, self.apiserver_args())
-            self.wait_ready()
+            for attempt in range(1, 4):
+                # A port chosen free may be taken by another process before etcd or the API server
+                # binds it ("address already in use"): start again on new ports, at most three times.
+                self.ports = free_ports(("etcd", "etcd-peer", "apiserver", "kcm", "scheduler", "kwok"))
+                (self.state_dir / "ports.json").write_text(json.dumps(self.ports))
+                self.write_kubeconfigs()
+                self.spawn("etcd", bin_dir, self.etcd_args())
+                self.spawn("kube-apiserver", bin_dir, self.apiserver_args())
+                try:
+                    self.wait_ready()
+                    break
+                except RuntimeError as exc:
+                    if attempt == 3 or not self._port_taken():
+                        raise
+                    log(f"a port was taken before it was bound ({exc}); starting again on new ports")
+                    self.down()
+                    shutil.rmtree(self.state_dir / "etcd", ignore_errors=True)
+                    (self.state_dir / "etcd").mkdir(parents=True, exist_ok=True)
             self.spawn("kube-controller-manager", bin_dir, self.kcm_args())
             self.spawn("kube-scheduler", bin_dir, self.scheduler_args())
             self.spawn("kwok", bin_dir, self.kwok_args())
@@ -392,6 +418,14 @@ class ControlPlane:
         ctx.load_cert_chain(self.pki("admin.crt"), self.pki("admin.key"))
         with urllib.request.urlopen(self.server + path, context=ctx, timeout=timeout) as resp:
             return bytes(resp.read())
+
+    def _port_taken(self) -> bool:
+        logs = self.state_dir / "logs"
+        return any(
+            "address already in use" in (logs / f"{name}.log").read_text(errors="replace")
+            for name in ("etcd", "kube-apiserver")
+            if (logs / f"{name}.log").exists()
+        )
 
     def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
