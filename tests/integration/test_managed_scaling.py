@@ -7,7 +7,6 @@ autoscalers' marks. And the deadline: a task no node comes for fails with ECS's 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cluster import Kube, wait_for
+from tests.support.cluster import Kube, fake_node, wait_for
 from tests.support.ecs import container, manifest, wait_status
 from tests.support.operator import OperatorProcess
 
@@ -25,19 +24,7 @@ PROTECTED = {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false", "karpent
 
 def small_node(name: str, labels: dict[str, str]) -> str:
     """A KWOK node with room for one task of `register_big` (1 vCPU = 1024 units; the task: 768)."""
-    resources = {"cpu": "1", "memory": "4Gi", "pods": "110"}
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Node",
-            "metadata": {
-                "name": name,
-                "annotations": {"kwok.x-k8s.io/node": "fake"},
-                "labels": {**labels, "topology.kubernetes.io/zone": "zone-a", "kubernetes.io/os": "linux"},
-            },
-            "status": {"allocatable": resources, "capacity": dict(resources)},
-        }
-    )
+    return fake_node(name, labels, zone="zone-a", cpu="1", memory="4Gi")
 
 
 def register_big(kube: Kube, namespace: str) -> None:

@@ -58,9 +58,11 @@ def wait_for(
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
 
 
-def fake_node(name: str, labels: dict[str, str], zone: str = "zone-c") -> str:
-    """A Node manifest KWOK plays the kubelet of (8 CPUs, 32 GiB), with `labels`, in `zone`."""
-    resources = {"cpu": "8", "memory": "32Gi", "pods": "110"}
+def fake_node(
+    name: str, labels: dict[str, str], zone: str = "zone-c", cpu: str = "8", memory: str = "32Gi"
+) -> str:
+    """A Node manifest KWOK plays the kubelet of (8 CPUs, 32 GiB unless told), with `labels`, in `zone`."""
+    resources = {"cpu": cpu, "memory": memory, "pods": "110"}
     return json.dumps(
         {
             "apiVersion": "v1",
