@@ -164,7 +164,7 @@ def _place(cluster: str, batch: list[_Ticket]) -> None:
         # has no instances: read them all.
         merged = list(_read_all(cluster).values())
     by_name = {str(i["metadata"]["name"]): i for i in merged}
-    # One task may be queued twice (its event and its timer at once): it is placed once.
+    # One task may be queued twice (its event and the sweep at once): it is placed once.
     same: dict[str, list[_Ticket]] = {}
     for ticket in batch:
         same.setdefault(ticket.uid, []).append(ticket)

@@ -23,7 +23,7 @@ from ecs_operator.api.meta import plain
 from ecs_operator.handlers import snapshots
 from ecs_operator.kube import instances as kinstances
 from ecs_operator.names import GROUP, VERSION
-from ecs_operator.reconcile.instances import MANAGED_LABEL, selected_launch_type
+from ecs_operator.reconcile.instances import MANAGED_LABEL, instance_name, selected_launch_type
 
 Idx = kopf.Index[str, dict[str, Any]]
 
@@ -85,13 +85,34 @@ class Indices:
     clusters: Idx
     nodes: Idx
     foreign_pods: Idx
+    instances: Idx  # whole instances by cluster (`tasks.instance_objects`)
 
     @classmethod
     def of(cls, kwargs: dict[str, Any]) -> Indices:
-        return cls(kwargs["cluster_index"], kwargs["node_index"], kwargs["foreign_pod_index"])
+        return cls(
+            kwargs["cluster_index"],
+            kwargs["node_index"],
+            kwargs["foreign_pod_index"],
+            kwargs["instance_objects"],
+        )
+
+    def instances_of(self, cluster: str) -> dict[str, dict[str, Any]]:
+        """The cluster's instances by name, the newest copy this process has (`snapshots`)."""
+        return {
+            str(i["metadata"]["name"]): i for i in snapshots.merged(self.instances.get(cluster, ()), cluster)
+        }
 
 
-def sync_node_for_cluster(cluster: str, cluster_info: dict[str, Any], node_name: str, idx: Indices) -> None:
+def sync_node_for_cluster(
+    cluster: str,
+    cluster_info: dict[str, Any],
+    node_name: str,
+    idx: Indices,
+    known: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """`known`: the cluster's instances by name (`Indices.instances_of`), when the caller has them."""
+    if known is None:
+        known = idx.instances_of(cluster)
     node = _one(idx.nodes.get(node_name))
     labels = (node or {}).get("metadata", {}).get("labels") or {}
     launch_type = None if node is None else selected_launch_type(plain(cluster_info["spec"]), labels)
@@ -104,6 +125,7 @@ def sync_node_for_cluster(cluster: str, cluster_info: dict[str, Any], node_name:
         selected=launch_type is not None,
         pods=pods,
         launch_type=launch_type,
+        current=known.get(instance_name(cluster, node_name)),
     )
     if synced is not None:
         snapshots.remember(synced)
@@ -121,8 +143,9 @@ def sync_cluster(name: str, node_names: set[str], idx: Indices) -> bool:
     info = _one(idx.clusters.get(name))
     if info is None:
         return False
+    known = idx.instances_of(name)
     for node_name in sorted(node_names):
-        sync_node_for_cluster(name, info, node_name, idx)
+        sync_node_for_cluster(name, info, node_name, idx, known)
     return True
 
 
@@ -159,7 +182,7 @@ def cluster_resync(name: str, patch: kopf.Patch, **kwargs: Any) -> None:
     prefix = f"{name}."
     known = {str(i)[len(prefix) :] for i in instance_index.get(name, ()) if str(i).startswith(prefix)}
     if sync_cluster(name, set(idx.nodes.keys()) | known, idx):
-        patch.status.update(kinstances.cluster_counts(name))
+        patch.status.update(kinstances.cluster_counts(name, list(idx.instances_of(name).values())))
 
 
 @kopf.on.event(GROUP, VERSION, "ecsclusters")

@@ -39,7 +39,7 @@ def resync(cluster: str) -> None:
         try:
             if not tenancy.refuse_task(task):
                 tasks.reconcile_task(task, instances)
-        except Exception as exc:  # the task's timer tries again
+        except Exception as exc:  # the cluster's task sweep tries again
             log.warning(f"resync {cluster}: task {task['metadata']['name']}: {exc!r}")
     for service in objects.list_objects(SERVICES):
         if service["spec"].get("cluster") != cluster:

@@ -175,7 +175,8 @@ def fail(task: Obj, error: tl.LaunchFailed) -> None:
 
 
 def _launch_when_registered(task: Obj, instances: list[Obj]) -> tl.Launched | None:
-    """Launch; a task definition still being registered is waited for briefly (then the timer retries)."""
+    """Launch; a task definition still being registered is waited for briefly (then the cluster's
+    sweep retries)."""
     cluster = str(task["spec"].get("cluster", ""))
     for _ in range(10):
         started = time.monotonic()
@@ -551,7 +552,7 @@ def _read_instance(name: str) -> Obj | None:
         return None
 
 
-def _instances(kwargs: dict[str, Any], cluster: str) -> list[Obj]:
+def cluster_instances(kwargs: dict[str, Any], cluster: str) -> list[Obj]:
     """The cluster's instances as the watch holds them, not copied: placement and the planner only
     read them (a commit's answer goes to `snapshots`, never into these)."""
     index: Idx = kwargs["instance_objects"]
@@ -588,9 +589,9 @@ def task_changed(body: kopf.Body, type: str, **kwargs: Any) -> None:
     if tenancy.refuse_task(task):
         return
     task = task_protection.sync(task)
-    pod = _indexed_pod(kwargs, task)
+    pod = indexed_pod(kwargs, task)
     reconcile_task(
-        task, _instances(kwargs, str(task["spec"].get("cluster", ""))), pod, pod_known=pod is not None
+        task, cluster_instances(kwargs, str(task["spec"].get("cluster", ""))), pod, pod_known=pod is not None
     )
 
 
@@ -616,6 +617,15 @@ def task_bodies(body: kopf.Body, **_: Any) -> dict[str, Obj]:
     return {str(body.metadata.uid): slim(body)}
 
 
+def newest(index: Idx, uid: str) -> Obj | None:
+    """The task as the index holds it, or as this process last wrote it when that is newer."""
+    task = next(iter(index.get(uid, ())), None)
+    mine = _written.get(uid)
+    if mine is not None and (task is None or _rv(mine) > _rv(task)):
+        return mine
+    return task
+
+
 def _indexed_task(kwargs: dict[str, Any], uid: str) -> Obj | None:
     """The task from the index, or None when the index has not caught up with the pod: the task is
     not there yet, or its copy predates the placement record the pod was created after."""
@@ -639,7 +649,7 @@ def _indexed_task(kwargs: dict[str, Any], uid: str) -> Obj | None:
 @kopf.index("", "v1", "pods", labels={MANAGED_LABEL: kopf.PRESENT})
 def task_pods(body: kopf.Body, labels: kopf.Labels, **_: Any) -> dict[str, Obj] | None:
     """Task pods by their task's uid, compact (what the planner and the observation read): the
-    timer and the task's own events read the pod here instead of a GET per pass."""
+    cluster's sweep and the task's own events read the pod here instead of a GET per pass."""
     uid = labels.get(MANAGED_LABEL)
     if not uid:
         return None
@@ -656,7 +666,7 @@ def task_pods(body: kopf.Body, labels: kopf.Labels, **_: Any) -> dict[str, Obj] 
     }
 
 
-def _indexed_pod(kwargs: dict[str, Any], task: Obj) -> Obj | None:
+def indexed_pod(kwargs: dict[str, Any], task: Obj) -> Obj | None:
     """The task's pod as the watch last delivered it; None when the watch has not shown it (then
     `reconcile_task` reads it from the API server: a pod just created, or one that is gone)."""
     index: Idx | None = kwargs.get("task_pods")
@@ -685,32 +695,11 @@ def task_pod_changed(body: kopf.Body, type: str, namespace: str | None, **kwargs
     if not leadership.owns(str(task["spec"].get("cluster", ""))):
         return
     pod = None if type == "DELETED" else objects.plain(body)
-    reconcile_task(task, _instances(kwargs, str(task["spec"].get("cluster", ""))), pod, pod_known=True)
+    reconcile_task(task, cluster_instances(kwargs, str(task["spec"].get("cluster", ""))), pod, pod_known=True)
 
 
 def _stopped(status: kopf.Status, **_: Any) -> bool:
     return status.get("lastStatus") == "STOPPED"
-
-
-def _not_stopped(status: kopf.Status, **_: Any) -> bool:
-    return status.get("lastStatus") != "STOPPED"
-
-
-@kopf.timer(GROUP, VERSION, "ecstasks", interval=20, idle=10, when=_not_stopped)
-@metrics.counts_errors("EcsTask")
-@reports_bad_input("EcsTask", report_bad_task)
-def task_tick(body: kopf.Body, **kwargs: Any) -> None:
-    """Time-based transitions the events miss: health after 40 s, a pod that never came."""
-    task = objects.plain(body)
-    if not leadership.owns(str(task["spec"].get("cluster", ""))):
-        return
-    if tenancy.refuse_task(task):
-        return
-    task = task_protection.sync(task)
-    pod = _indexed_pod(kwargs, task)
-    reconcile_task(
-        task, _instances(kwargs, str(task["spec"].get("cluster", ""))), pod, pod_known=pod is not None
-    )
 
 
 @kopf.daemon(
@@ -726,8 +715,8 @@ async def stopped_task_retention(body: kopf.Body, stopped: kopf.DaemonStopped, *
     """A STOPPED task: its claim released once more (the event that stopped it did it first; this
     covers an API error then), then deleted when its retention period ends.
 
-    Why a sleeping daemon, not the timer: stopped tasks pile up (a per-minute schedule leaves 60 an
-    hour), and a timer per task polled each of them every 20 s; a sleeping asyncio task costs nothing.
+    Why a sleeping daemon, not the cluster's sweep (`task_sweep`): its retention is one moment
+    known in advance, and a sleeping asyncio task costs nothing until then.
     It waits on `stopped` rather than being cancelled: a cancelled daemon is a Warning Event.
     """
     loop = asyncio.get_running_loop()
@@ -744,10 +733,10 @@ async def stopped_task_retention(body: kopf.Body, stopped: kopf.DaemonStopped, *
 def _without_finalizer(*fns: object) -> None:
     """Kopf blocks the deletion of every object a timer or daemon matches with its finalizer (one
     PATCH per task when it is created, one when it is deleted, and a task that stays deleting
-    while no operator runs). Neither of these earns it: `task_tick` only re-checks a live task,
-    and `stopped_task_retention` deletes the task itself, so a task deleted by someone else leaves
-    the daemon nothing to do; Kopf still stops both when the object goes. So their handlers are
-    registered without it (Kopf removes the finalizer from tasks that carry one from before).
+    while no operator runs). `stopped_task_retention` does not earn it: it deletes the task
+    itself, so a task deleted by someone else leaves it nothing to do, and Kopf still stops it
+    when the object goes. So it is registered without it (Kopf removes the finalizer from tasks
+    that carry one from before).
     """
     spawning = kopf.get_default_registry()._spawning
     handlers = spawning._handlers
@@ -756,12 +745,12 @@ def _without_finalizer(*fns: object) -> None:
             handlers[i] = dataclasses.replace(handler, requires_finalizer=False)
 
 
-_without_finalizer(task_tick, stopped_task_retention)
+_without_finalizer(stopped_task_retention)
 
 
 # Instances this process has seen registered: a name new here (after the initial listing) is
 # capacity that just arrived, and the cluster's PROVISIONING tasks try to be placed at once rather
-# than at their next timer tick (managed scaling: the node the autoscaler added for them).
+# than at the next sweep (`task_sweep`) (managed scaling: the node the autoscaler added for them).
 _registered: set[str] = set()
 
 
@@ -780,11 +769,8 @@ def instance_arrived(body: kopf.Body, type: str | None, **kwargs: Any) -> None:
         return  # the initial listing: nothing arrived
     index: Idx = kwargs["task_bodies"]
     for uid in list(index):
-        task = next(iter(index.get(uid, ())), None)
-        mine = _written.get(uid)
-        if mine is not None and (task is None or _rv(mine) > _rv(task)):
-            task = mine
+        task = newest(index, uid)
         if task is None or str(task["spec"].get("cluster", "")) != cluster or not _was_provisioning(task):
             continue
-        with contextlib.suppress(kopf.TemporaryError):  # a lost race: its timer tries again
-            reconcile_task(dict(task), _instances(kwargs, cluster))
+        with contextlib.suppress(kopf.TemporaryError):  # a lost race: the sweep tries again
+            reconcile_task(dict(task), cluster_instances(kwargs, cluster))

@@ -28,18 +28,23 @@ def sync(
     selected: bool,
     pods: list[Obj],
     launch_type: str | None = None,
+    current: Obj | None = None,
 ) -> Obj | None:
     """Bring `<cluster>.<node>` in line with its node; create it when the node is newly selected.
 
     `launch_type` (EC2 or FARGATE) is the capacity the node is selected as, None when it is not.
+    `current`: the instance from a watch cache, so an unchanged one costs no read (a stale copy
+    costs one 409 and a re-read; a copy stale enough to hide a needed change is followed by the
+    watch event of that change, which syncs again). None: it is read.
     """
     name = instance_name(cluster, node_name)
-    try:
-        current = objects.get(INSTANCES, name)
-    except NotFound:
-        if not selected:
-            return None
-        current = _create(cluster, cluster_uid, node_name)
+    if current is None:
+        try:
+            current = objects.get(INSTANCES, name)
+        except NotFound:
+            if not selected:
+                return None
+            current = _create(cluster, cluster_uid, node_name)
     usage = foreign_usage(pods, cluster)
 
     def compute(obj: Obj) -> Obj | None:
@@ -75,9 +80,11 @@ def _create(cluster: str, cluster_uid: str, node_name: str) -> Obj:
         return objects.get(INSTANCES, instance_name(cluster, node_name))
 
 
-def cluster_counts(cluster: str) -> ClusterCounts:
-    """EcsCluster.status counts, from the cluster's container instances."""
-    items = objects.list_objects(INSTANCES, label_selector=f"{CLUSTER_LABEL}={cluster}")
+def cluster_counts(cluster: str, items: list[Obj] | None = None) -> ClusterCounts:
+    """EcsCluster.status counts, from the cluster's container instances (`items`, from a watch
+    cache; None: listed)."""
+    if items is None:
+        items = objects.list_objects(INSTANCES, label_selector=f"{CLUSTER_LABEL}={cluster}")
     registered = [i for i in items if (i.get("status") or {}).get("status") in ("ACTIVE", "DRAINING")]
     return {
         "status": "ACTIVE",
