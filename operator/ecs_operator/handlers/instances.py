@@ -29,7 +29,7 @@ Idx = kopf.Index[str, dict[str, Any]]
 
 
 @kopf.index("", "v1", "nodes")
-def node_index(name: str, body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]]:
+async def node_index(name: str, body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]]:
     return {name: {"metadata": dict(body.metadata), "spec": dict(body.spec), "status": dict(body.status)}}
 
 
@@ -38,7 +38,7 @@ _cluster_specs: dict[str, dict[str, Any]] = {}
 
 
 @kopf.index(GROUP, VERSION, "ecsclusters")
-def cluster_index(name: str, spec: kopf.Spec, meta: kopf.Meta, **_: Any) -> dict[str, dict[str, Any]]:
+async def cluster_index(name: str, spec: kopf.Spec, meta: kopf.Meta, **_: Any) -> dict[str, dict[str, Any]]:
     _cluster_specs[name] = plain(spec)
     return {name: {"spec": dict(spec), "uid": meta.uid}}
 
@@ -50,7 +50,7 @@ def cluster_spec(name: str) -> dict[str, Any] | None:
 
 
 @kopf.index("", "v1", "pods")
-def foreign_pod_index(
+async def foreign_pod_index(
     spec: kopf.Spec, status: kopf.Status, labels: kopf.Labels, **_: Any
 ) -> dict[str, dict[str, Any]] | None:
     """Bound pods by node; those a cluster's claims do not cover reduce its registered resources."""
@@ -67,7 +67,7 @@ def foreign_pod_index(
 
 
 @kopf.index(GROUP, VERSION, "ecscontainerinstances")
-def instance_index(name: str, spec: kopf.Spec, **_: Any) -> dict[str, str]:
+async def instance_index(name: str, spec: kopf.Spec, **_: Any) -> dict[str, str]:
     """Instance names by cluster, to find instances whose node is gone."""
     return {str(spec.get("cluster", "")): name}
 

@@ -57,7 +57,7 @@ def now() -> datetime:
 
 
 @kopf.index(GROUP, VERSION, "ecstasks")
-def retirement_tasks(
+async def retirement_tasks(
     name: str, namespace: str | None, meta: kopf.Meta, spec: kopf.Spec, status: kopf.Status, **_: Any
 ) -> dict[str, dict[str, Any]] | None:
     """The tasks of each cluster that might be retired: placed, not STOPPED."""

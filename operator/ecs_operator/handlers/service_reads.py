@@ -71,13 +71,15 @@ def compact(body: Mapping[str, Any]) -> Obj:
 
 
 @kopf.index(GROUP, VERSION, "ecstasks", labels={SERVICE_LABEL: kopf.PRESENT})
-def service_tasks(namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_: Any) -> dict[Key, Obj]:
+async def service_tasks(
+    namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_: Any
+) -> dict[Key, Obj]:
     """Each service's tasks, by (namespace, service)."""
     return {(str(namespace), str(labels[SERVICE_LABEL])): compact(body)}
 
 
 @kopf.index(GROUP, VERSION, "ecsservices")
-def service_objects(namespace: str | None, name: str, body: kopf.Body, **_: Any) -> dict[Key, Obj]:
+async def service_objects(namespace: str | None, name: str, body: kopf.Body, **_: Any) -> dict[Key, Obj]:
     """Each service, by (namespace, name)."""
     return {(str(namespace), name): compact(body)}
 

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 @kopf.index(GROUP, VERSION, "ecstasks")
-def task_views(body: kopf.Body, **_: Any) -> dict[str, TaskView]:
+async def task_views(body: kopf.Body, **_: Any) -> dict[str, TaskView]:
     """Each task's uid → what the ledger needs of it (a few fields, not the body)."""
     return {str(body.metadata["uid"]): TaskView.of(body)}
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import dataclasses
 import os
 import threading
@@ -118,7 +119,7 @@ def _rv(obj: Obj) -> int:
 
 
 @kopf.index(GROUP, VERSION, "ecscontainerinstances")
-def instance_objects(body: kopf.Body, spec: kopf.Spec, **_: Any) -> dict[str, dict[str, Any]]:
+async def instance_objects(body: kopf.Body, spec: kopf.Spec, **_: Any) -> dict[str, dict[str, Any]]:
     """Whole container instances by cluster: the snapshot placement reads (Omega's shared state)."""
     return {str(spec.get("cluster", "")): objects.plain(body)}
 
@@ -612,7 +613,7 @@ def slim(body: Any) -> Obj:
 
 
 @kopf.index(GROUP, VERSION, "ecstasks")
-def task_bodies(body: kopf.Body, **_: Any) -> dict[str, Obj]:
+async def task_bodies(body: kopf.Body, **_: Any) -> dict[str, Obj]:
     """Tasks by uid, as the watch last delivered them: what a pod's event reads (no GET per event)."""
     return {str(body.metadata.uid): slim(body)}
 
@@ -647,7 +648,7 @@ def _indexed_task(kwargs: dict[str, Any], uid: str) -> Obj | None:
 
 
 @kopf.index("", "v1", "pods", labels={MANAGED_LABEL: kopf.PRESENT})
-def task_pods(body: kopf.Body, labels: kopf.Labels, **_: Any) -> dict[str, Obj] | None:
+async def task_pods(body: kopf.Body, labels: kopf.Labels, **_: Any) -> dict[str, Obj] | None:
     """Task pods by their task's uid, compact (what the planner and the observation read): the
     cluster's sweep and the task's own events read the pod here instead of a GET per pass."""
     uid = labels.get(MANAGED_LABEL)
@@ -755,8 +756,9 @@ _registered: set[str] = set()
 
 
 @kopf.on.event(GROUP, VERSION, "ecscontainerinstances")
-@metrics.counts_errors("EcsTask")
-def instance_arrived(body: kopf.Body, type: str | None, **kwargs: Any) -> None:
+async def instance_arrived(body: kopf.Body, type: str | None, **kwargs: Any) -> None:
+    """On the event loop: every claim write is an instance event, and only an instance new here
+    costs a thread (`place_provisioning`)."""
     name = str(body.metadata.name)
     if type == "DELETED":
         _registered.discard(name)
@@ -767,6 +769,13 @@ def instance_arrived(body: kopf.Body, type: str | None, **kwargs: Any) -> None:
     cluster = str(body.spec.get("cluster", ""))
     if type is None or not leadership.owns(cluster):
         return  # the initial listing: nothing arrived
+    run = contextvars.copy_context().run  # Kopf's context, for the Events of the passes
+    await asyncio.get_running_loop().run_in_executor(None, run, place_provisioning, cluster, kwargs)
+
+
+@metrics.counts_errors("EcsTask")
+def place_provisioning(cluster: str, kwargs: dict[str, Any]) -> None:
+    """The cluster's PROVISIONING tasks try to be placed: capacity just arrived."""
     index: Idx = kwargs["task_bodies"]
     for uid in list(index):
         task = newest(index, uid)

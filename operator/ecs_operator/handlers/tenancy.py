@@ -40,7 +40,7 @@ _labels: dict[str, dict[str, str]] = {}
 
 
 @kopf.index("", "v1", "namespaces")
-def namespace_labels(name: str, labels: kopf.Labels, **_: Any) -> dict[str, dict[str, str]]:
+async def namespace_labels(name: str, labels: kopf.Labels, **_: Any) -> dict[str, dict[str, str]]:
     _labels[name] = dict(labels)
     return {name: dict(labels)}
 
