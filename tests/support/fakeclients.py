@@ -104,8 +104,12 @@ class _Typed:
         kind: str,
         body: Any = None,
         sel: str = "",
+        raw: bool = False,
     ) -> Any:
-        return self._model(self.store.serve(method, verb, (self.group, plural, ns, name), body, sel), kind)
+        data = self.store.serve(method, verb, (self.group, plural, ns, name), body, sel)
+        if raw:  # `_preload_content=False`: the JSON bytes, as the real client answers then
+            return types.SimpleNamespace(data=json.dumps(data).encode())
+        return self._model(data, kind)
 
 
 def _name_of(body: Any) -> str:
@@ -116,13 +120,16 @@ class FakeCoreV1Api(_Typed):
     def __init__(self, store: FakeStore) -> None:
         super().__init__(store, "")
 
-    def create_namespaced_pod(self, namespace: str, body: Any, **_: Any) -> Any:
-        return self._serve(
-            "create_namespaced_pod", "create", "pods", namespace, _name_of(body), "V1Pod", body
-        )
+    def create_namespaced_pod(
+        self, namespace: str, body: Any, _preload_content: bool = True, **_: Any
+    ) -> Any:
+        name = _name_of(body)
+        raw = not _preload_content
+        return self._serve("create_namespaced_pod", "create", "pods", namespace, name, "V1Pod", body, raw=raw)
 
-    def read_namespaced_pod(self, name: str, namespace: str, **_: Any) -> Any:
-        return self._serve("read_namespaced_pod", "get", "pods", namespace, name, "V1Pod")
+    def read_namespaced_pod(self, name: str, namespace: str, _preload_content: bool = True, **_: Any) -> Any:
+        raw = not _preload_content
+        return self._serve("read_namespaced_pod", "get", "pods", namespace, name, "V1Pod", raw=raw)
 
     def list_namespaced_pod(self, namespace: str, label_selector: str = "", **_: Any) -> Any:
         return self._serve(

@@ -12,16 +12,14 @@ strings we parse once, and nothing depends on the client's model classes.
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol, cast
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from ecs_operator.kube.client import as_model, clients
+from ecs_operator.kube.client import as_model, clients, raw_json
 from ecs_operator.kube.errors import Conflict, map_api_errors, translate
 from ecs_operator.kube.views import DeleteBody, LeaseBody, LeaseMeta, LeaseSpec, Obj
 from ecs_operator.names import LEASE_LABEL, MICRO_TIME_FORMAT
@@ -73,26 +71,13 @@ def record(obj: Obj) -> LeaseRecord:
     )
 
 
-class _Raw(Protocol):
-    """An unparsed response (`_preload_content=False`): the JSON bytes as served."""
-
-    data: bytes
-
-
-def _load(response: object) -> Obj:
-    """The JSON of a call made with `_preload_content=False`: the client's signature still names
-    the model (`V1Lease`), but what comes back is the raw response, parsed here once."""
-    data: Obj = json.loads(cast(_Raw, response).data)
-    return data
-
-
 @map_api_errors
 def list_leases(namespace: str) -> list[LeaseRecord]:
     """Every lease of the operator in its namespace (clusters and members), in one call."""
     response = clients().coordination.list_namespaced_lease(
         namespace, label_selector=LEASE_LABEL, _preload_content=False
     )
-    return [record(item) for item in _load(response).get("items") or []]
+    return [record(item) for item in raw_json(response).get("items") or []]
 
 
 def _body(
@@ -141,7 +126,7 @@ def write(
         response = api.create_namespaced_lease(
             namespace, as_model(body, client.V1Lease), _preload_content=False
         )
-        return record(_load(response))
+        return record(raw_json(response))
     try:
         response = api.replace_namespaced_lease(
             name, namespace, as_model(body, client.V1Lease), _preload_content=False
@@ -150,7 +135,7 @@ def write(
         if exc.status == 404:  # deleted since it was read: as stale as a changed one
             raise Conflict(f"lease {name} is gone", 409) from exc
         raise
-    return record(_load(response))
+    return record(raw_json(response))
 
 
 def delete(namespace: str, lease: LeaseRecord) -> None:

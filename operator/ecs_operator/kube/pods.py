@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from kubernetes import client
 
-from ecs_operator.kube.client import as_model, clients, plain_object
+from ecs_operator.kube.client import as_model, clients, raw_json
 from ecs_operator.kube.errors import AlreadyExists, NotFound, map_api_errors
 from ecs_operator.kube.views import Obj
 
 
 @map_api_errors
 def _create(namespace: str, body: Obj) -> Obj:
-    return plain_object(clients().core.create_namespaced_pod(namespace, as_model(body, client.V1Pod)))
+    return raw_json(
+        clients().core.create_namespaced_pod(namespace, as_model(body, client.V1Pod), _preload_content=False)
+    )
 
 
 @map_api_errors
 def get(namespace: str, name: str) -> Obj:
-    return plain_object(clients().core.read_namespaced_pod(name, namespace))
+    return raw_json(clients().core.read_namespaced_pod(name, namespace, _preload_content=False))
 
 
 def get_or_none(namespace: str, name: str) -> Obj | None:
