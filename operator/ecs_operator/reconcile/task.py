@@ -366,18 +366,25 @@ def observation(
     A stop cause found while the task is wanted RUNNING is recorded first and nothing else done:
     a pod deleted while desired RUNNING would read as lost. A task stopped while RUNNING behind a
     load balancer is DEACTIVATING until its deregistration delay has passed, and only then is its
-    pod deleted (a later pass, the task's timer, does it).
+    pod deleted (a later pass, the cluster's sweep, does it). Without a delay to wait for, the
+    pod is deleted in this pass and the status written is the one of the pod being deleted
+    (STOPPING, or DEPROVISIONING when nothing runs): ECS skips the states that do not apply
+    (ecs-semantics §5.1), and one write fewer per stopped task.
     """
     wanted = task.desired
-    obs = task_status_from_pod(
-        pod.body if pod is not None else None,
-        containers=containers,
-        desired_status=wanted,
-        launch=launch,
-        now=now,
-        previous=TaskObservation.from_status(status, containers),
-        stop=task.stop_decision if wanted is DesiredStatus.STOPPED else None,
-    )
+
+    def observe(body: Mapping[str, Any] | None) -> TaskObservation:
+        return task_status_from_pod(
+            body,
+            containers=containers,
+            desired_status=wanted,
+            launch=launch,
+            now=now,
+            previous=TaskObservation.from_status(status, containers),
+            stop=task.stop_decision if wanted is DesiredStatus.STOPPED else None,
+        )
+
+    obs = observe(pod.body if pod is not None else None)
     cause = should_stop_task(obs) if wanted is DesiredStatus.RUNNING else None
     if cause is not None:
         stop = {"desiredStatus": "STOPPED", "stopCode": cause.code.value, "stoppedReason": cause.reason}
@@ -398,6 +405,12 @@ def observation(
         fields["deregisteredAt"] = format_time(hold[0].replace(microsecond=0))
     if hold is not None:
         return Observation(changed(status, fields))
+    if stopping and pod is not None and pod.body is not None and obs.last_status is TaskStatus.DEACTIVATING:
+        meta = {
+            **(pod.body.get("metadata") or {}),
+            "deletionTimestamp": format_time(now.replace(microsecond=0)),
+        }
+        fields = observe({**pod.body, "metadata": meta}).to_status()
     return Observation(
         changed(status, fields),
         delete_pod=stopping,

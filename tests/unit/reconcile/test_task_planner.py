@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ecs_operator.lifecycle import DesiredStatus, LaunchStage, StopCode, StopDecision, TaskStatus
+from ecs_operator.lifecycle.observation import format_time
 from ecs_operator.reconcile.task import (
     POD_CREATE_GRACE,
     CreatePod,
@@ -322,11 +323,21 @@ def test_an_exited_essential_container_records_the_cause_first_and_nothing_else(
 
 
 def test_stoptask_on_a_live_pod_deletes_it_with_its_grace() -> None:
+    """No deregistration delay to wait for: DEACTIVATING does not apply (ECS skips it), the pod is
+    deleted in this pass and the status written is STOPPING, dated now."""
     body = MakePod(POD).container("web").running().build()
     body["spec"]["terminationGracePeriodSeconds"] = 30
     got = observe(placed(desired=DesiredStatus.STOPPED), PENDING_STATUS, body, LaunchStage.POD_CREATED)
-    assert got.fields is not None and got.fields["lastStatus"] == "DEACTIVATING"
+    assert got.fields is not None and got.fields["lastStatus"] == "STOPPING"
+    assert got.fields["stoppingAt"] == format_time(NOW.replace(microsecond=0))
     assert (got.delete_pod, got.delete_grace, got.release) == (True, 30, False)
+
+
+def test_stoptask_on_a_pod_with_nothing_running_skips_to_deprovisioning() -> None:
+    body = MakePod(POD).container("web").waiting("ContainerCreating").build()
+    got = observe(placed(desired=DesiredStatus.STOPPED), PENDING_STATUS, body, LaunchStage.POD_CREATED)
+    assert got.fields is not None and got.fields["lastStatus"] == "DEPROVISIONING"
+    assert got.delete_pod
 
 
 def test_a_load_balanced_task_is_held_deactivating_and_its_pod_kept() -> None:
