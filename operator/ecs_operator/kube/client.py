@@ -47,8 +47,11 @@ def configure(kubeconfig: str | None = None) -> None:
 
 def _build(impersonate: str | None = None) -> Clients:
     cfg = client.Configuration.get_default_copy()
-    # Many handlers run in Kopf's thread pool at once; the default pool of 4 would serialize them.
-    cfg.connection_pool_maxsize = 32
+    # Many handlers run in Kopf's thread pool (32) at once, and placement's claim writes (16) and
+    # the service passes' task writes (8 passes, 16 writes) beside them; the default pool of 4
+    # would serialize them, and a pool smaller than the threads discards connections (each new
+    # one is a TLS handshake: "Connection pool is full" in a fill of 1,000 tasks, issue 15).
+    cfg.connection_pool_maxsize = 96
     api = client.ApiClient(cfg)
     if impersonate is not None:
         # A user only: for `system:serviceaccount:<ns>:<name>` the API server adds the service
