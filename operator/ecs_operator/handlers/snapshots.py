@@ -38,6 +38,12 @@ def remember(obj: Obj) -> None:
             _latest[name] = obj
 
 
+def latest(name: str) -> Obj | None:
+    """The instance as this process last wrote or read it (None: not since it started)."""
+    with _guard:
+        return _latest.get(name)
+
+
 def forget(name: str) -> None:
     """The instance is gone (deleted, or a commit found it missing): drop this process's copy."""
     with _guard:

@@ -335,7 +335,7 @@ def place_and_start(task: Obj, instances: list[Obj]) -> None:
 
 def _release(instance: str, uid: str) -> None:
     with contextlib.suppress(NotFound):
-        released = claims.release(instance, uid)
+        released = claims.release(instance, uid, current=snapshots.latest(instance))
         if released is not None:
             snapshots.remember(released)
 

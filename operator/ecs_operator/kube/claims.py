@@ -162,15 +162,29 @@ def commit_many(
     return Committed(result, ledger, {uid: r for uid, r in refused.items() if uid not in ledger})
 
 
-def release(instance: str, task_uid: str, on_conflict: Callable[[], None] | None = None) -> Obj | None:
-    """Remove the claim of `task_uid` from `instance` (no-op when it holds none)."""
+def release(
+    instance: str, task_uid: str, on_conflict: Callable[[], None] | None = None, current: Obj | None = None
+) -> Obj | None:
+    """Remove the claim of `task_uid` from `instance` (no-op when it holds none).
+
+    `current`: a cached copy to write against (a stale one costs a 409 and a re-read), used only
+    when it shows the claim: a copy without it may be behind the claim's commit, so then the
+    instance is read before concluding there is nothing to release.
+    """
 
     def compute(obj: Obj) -> Obj | None:
         claims = list((obj.get("status") or {}).get("claims") or [])
         kept = [c for c in claims if c.get("taskUid") != task_uid]
         return None if len(kept) == len(claims) else _with_claims(obj, kept)
 
+    if current is not None and compute(current) is None:
+        current = None
     track = metrics.ClaimWrite("release", on_conflict)
     return objects.update_status(
-        INSTANCES, instance, track.compute(compute), attempts=10, on_conflict=track.on_conflict
+        INSTANCES,
+        instance,
+        track.compute(compute),
+        attempts=10,
+        on_conflict=track.on_conflict,
+        current=current,
     )

@@ -176,3 +176,28 @@ def test_release_on_a_gone_instance_is_not_found(store: FakeStore) -> None:
     """Callers suppress it: an instance that is gone holds no claim."""
     with pytest.raises(NotFound):
         claims.release("prod.gone", "a")
+
+
+def test_release_from_a_cached_copy_that_shows_the_claim_reads_nothing(
+    store: FakeStore, world: World
+) -> None:
+    world.instance("n1")
+    other_claims(store, claim("a", cpu=512))()
+    cached = world.get(INSTANCES.plural, INSTANCE, None)
+    store.calls.clear()
+    claims.release(INSTANCE, "a", current=cached)
+    assert [c.verb for c in store.calls] == ["patch_status"]  # no GET: the copy is current
+    assert world.claims(INSTANCE) == []
+
+
+def test_release_from_a_cached_copy_without_the_claim_reads_the_instance(
+    store: FakeStore, world: World
+) -> None:
+    """The copy may be behind the claim's commit: its absence there proves nothing."""
+    world.instance("n1")
+    stale = world.get(INSTANCES.plural, INSTANCE, None)
+    other_claims(store, claim("a", cpu=512))()
+    store.calls.clear()
+    claims.release(INSTANCE, "a", current=stale)
+    assert [c.verb for c in store.calls] == ["get", "patch_status"]
+    assert world.claims(INSTANCE) == []
