@@ -14,6 +14,7 @@ from typing import Any
 
 import kopf
 
+from ecs_operator.handlers import task_launch
 from ecs_operator.handlers.badinput import reports_bad_input, warn_once
 from ecs_operator.kube import objects
 from ecs_operator.kube import taskdefs as ktaskdefs
@@ -130,3 +131,12 @@ def task_definition_changed(body: kopf.Body, type: str, **_: Any) -> None:
             kopf.warn(body, reason=reason, message=message)
         elif reason == "Registered":
             kopf.event(body, type="Normal", reason=reason, message=message)
+
+
+@kopf.on.event(GROUP, VERSION, "ecstaskdefinitions")
+async def family_seen(name: str, namespace: str | None, type: str | None, body: kopf.Body, **_: Any) -> None:
+    """Each family's revisions, for the resolver (`task_launch._cached_family`); on the event loop."""
+    status = objects.plain(dict(body.get("status") or {}))
+    meta = {"name": name, "generation": body.metadata.get("generation")}
+    copy = None if type == "DELETED" else {"metadata": meta, "status": status}
+    task_launch.remember_family(str(namespace), name, copy)
