@@ -555,6 +555,32 @@ def test_attributes_start_task_and_draining_steer_placement(
         prefix + "worker-b1",
         prefix + "worker-c1",
     ]
+    listed = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            {"op": "list_container_instances", "params": {"cluster": cluster, "filter": f}}
+            for f in ("attribute:stack == blue", "task:group == spread", "not(task:group == spread)")
+        ]
+        + [
+            {"op": "list_container_instances", "params": {"cluster": cluster, "status": "DRAINING"}},
+            {
+                "op": "list_container_instances",
+                "params": {"cluster": cluster, "status": "ACTIVE", "filter": "not(attribute:stack exists)"},
+            },
+            {"op": "list_container_instances", "params": {"cluster": cluster, "filter": "stack == blue"}},
+        ],
+    )
+    assert [ok(r)["containerInstanceArns"] for r in listed[:5]] == [
+        [prefix + "worker-b1"],
+        [prefix + "worker-b1", prefix + "worker-c1"],
+        [prefix + "worker-a1"],
+        [prefix + "worker-a1"],
+        [prefix + "worker-c1"],
+    ]
+    assert listed[5]["error"]["code"] == "InvalidParameterException"
+    assert "column 1" in listed[5]["error"]["message"]
     leaving = boto3_calls(
         api.endpoint,
         KEY,

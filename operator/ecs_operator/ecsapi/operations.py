@@ -22,7 +22,7 @@ from ecs_operator.api.taskdefinition import EcsTaskDefinitionSpec
 from ecs_operator.cli import commands
 from ecs_operator.cli import instances as cinst
 from ecs_operator.cli import tasks as ctasks
-from ecs_operator.ecsapi import views
+from ecs_operator.ecsapi import instance_filter, views
 from ecs_operator.ecsapi.arns import Arns, instance_id, resource_id
 from ecs_operator.ecsapi.errors import ApiError, from_ecs_error, invalid
 from ecs_operator.kube import objects
@@ -450,7 +450,7 @@ def instance_view(obj: Mapping[str, Any], cluster: str, arns: Arns) -> dict[str,
             cluster, instance_id(cluster, obj["metadata"]["name"])
         ),
         "ec2InstanceId": status.get("ec2InstanceId") or spec.get("nodeName"),
-        "status": status.get("status") or spec.get("status") or "ACTIVE",
+        "status": instance_filter.instance_status(obj),
         "agentConnected": bool(status.get("agentConnected")),
         "runningTasksCount": int(status.get("runningTasksCount") or 0),
         "pendingTasksCount": int(status.get("pendingTasksCount") or 0),
@@ -462,14 +462,12 @@ def instance_view(obj: Mapping[str, Any], cluster: str, arns: Arns) -> dict[str,
 
 
 def list_container_instances(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    """`status` and `filter` (the cluster query language) as ECS applies them: `instance_filter`."""
     cluster = cluster_name(params)
+    status = instance_filter.check_status(params.get("status"))
+    expression = instance_filter.parse_filter(params.get("filter"))  # parsed once, before any read
     cluster_must_exist(cluster)
-    wanted = params.get("status")
-    names = sorted(
-        o["metadata"]["name"]
-        for o in list_cluster_instances(cluster)
-        if not wanted or ((o.get("status") or {}).get("status") or "ACTIVE") == wanted
-    )
+    names = instance_filter.listed(list_cluster_instances(cluster), status, expression)
     arns = [call.arns.container_instance(cluster, instance_id(cluster, n)) for n in names]
     chunk, token = views.page(arns, params.get("nextToken"), params.get("maxResults"))
     return {"containerInstanceArns": chunk, **({"nextToken": token} if token else {})}
