@@ -607,6 +607,72 @@ def test_attributes_start_task_and_draining_steer_placement(
     wait_for_instance(api, cluster, "worker-c1", "INACTIVE")
 
 
+def test_delete_task_definitions_purges_revisions_once_unused(
+    kube: Kube, api: ApiServer, api_cluster: str, namespace: str
+) -> None:
+    cluster = api_cluster
+    create_cluster(api, cluster)
+    arn = "arn:aws:ecs:us-east-1:000000000000:task-definition/"
+    for image in ("nginx:1.25", "nginx:1.26", "nginx:1.27"):
+        container = {"name": "web", "image": image, "cpu": 128, "memory": 256}
+        ok(call(api, "register_task_definition", family="del", containerDefinitions=[container]))
+    ran = ok(call(api, "run_task", cluster=cluster, taskDefinition="del:2"))["tasks"]
+    assert len(ran) == 1
+    results = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            {"op": "deregister_task_definition", "params": {"taskDefinition": "del:1"}},
+            {"op": "deregister_task_definition", "params": {"taskDefinition": arn + "del:2"}},
+            {
+                "op": "delete_task_definitions",
+                "params": {"taskDefinitions": ["del:1", arn + "del:2", "del:3", "del", "nope:1"]},
+            },
+            {"op": "delete_task_definitions", "params": {"taskDefinitions": [f"del:{i}" for i in range(11)]}},
+        ],
+    )
+    deleted = ok(results[2])
+    assert [(t["taskDefinitionArn"], t["status"]) for t in deleted["taskDefinitions"]] == [
+        (arn + "del:1", "DELETE_IN_PROGRESS"),
+        (arn + "del:2", "DELETE_IN_PROGRESS"),
+    ]
+    assert deleted["taskDefinitions"][1]["containerDefinitions"][0]["image"] == "nginx:1.26"
+    assert [(f["arn"], f["reason"].split(".")[0]) for f in deleted["failures"]] == [
+        (arn + "del:3", "The specified task definition is still in ACTIVE status"),
+        ("del", "The specified task definition identifier is invalid"),
+        (arn + "nope:1", "The specified task definition does not exist"),
+    ]
+    assert results[3]["error"]["code"] == "InvalidParameterException"
+
+    def describe(revision: int) -> dict[str, Any]:
+        return call(api, "describe_task_definition", taskDefinition=f"del:{revision}")
+
+    # del:1 is used by nothing: purged; del:2 stays DELETE_IN_PROGRESS while its task is not STOPPED.
+    wait_for(lambda: "error" in describe(1), timeout=60, what="del:1 purged")
+    assert describe(1)["error"] == {
+        "code": "ClientException",
+        "message": "Unable to describe task definition.",
+    }
+    gone = kube.kubectl("get", "configmap", "ecstd.del.1", "-n", namespace, check=False)
+    assert gone.returncode != 0 and "NotFound" in gone.stderr
+    assert ok(describe(2))["taskDefinition"]["status"] == "DELETE_IN_PROGRESS"
+    listing = ok(call(api, "list_task_definitions", familyPrefix="del", status="DELETE_IN_PROGRESS"))
+    assert listing["taskDefinitionArns"] == [arn + "del:2"]
+    refused = call(api, "run_task", cluster=cluster, taskDefinition="del:2")
+    assert "error" in refused or ok(refused)["failures"], refused
+
+    ok(call(api, "stop_task", cluster=cluster, task=ran[0]["taskArn"], reason="done"))
+    wait_for(lambda: "error" in describe(2), timeout=120, what="del:2 purged after its task stopped")
+    # The family's numbers go on past purged revisions, even the latest one.
+    ok(call(api, "deregister_task_definition", taskDefinition="del:3"))
+    ok(call(api, "delete_task_definitions", taskDefinitions=["del:3"]))
+    wait_for(lambda: "error" in describe(3), timeout=60, what="del:3 purged")
+    container = {"name": "web", "image": "nginx:1.28", "cpu": 128, "memory": 256}
+    again = ok(call(api, "register_task_definition", family="del", containerDefinitions=[container]))
+    assert again["taskDefinition"]["revision"] == 4
+
+
 def test_aws_cli_with_a_minted_access_key(kube: Kube, api: ApiServer, namespace: str, unique: str) -> None:
     """`ecs-operator create-access-key` mints a key for a ServiceAccount; the real `aws` CLI uses it."""
     minted = subprocess.run(
