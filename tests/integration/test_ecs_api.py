@@ -462,6 +462,70 @@ def test_boto3_service_becomes_stable_and_scales(kube: Kube, api: ApiServer, api
     assert "spec.desiredCount: Required value" in results[11]["error"]["message"]
 
 
+def test_a_finished_deployment_stays_listed_with_its_service_revisions(
+    kube: Kube, api: ApiServer, api_cluster: str
+) -> None:
+    """UpdateService to a new revision: once rolled out, both deployments are listed SUCCESSFUL,
+    newest first, and describe the task definitions they rolled out, though the old one has left
+    DescribeServices' deployments."""
+    cluster = api_cluster
+    create_cluster(api, cluster)
+    ok(call(api, "register_task_definition", **TASKDEF))
+    ok(call(api, "create_service", cluster=cluster, serviceName="web", taskDefinition="web", desiredCount=1))
+
+    def successful(count: int) -> list[dict[str, Any]] | None:
+        listed = ok(call(api, "list_service_deployments", cluster=cluster, service="web"))[
+            "serviceDeployments"
+        ]
+        return listed if [d["status"] for d in listed] == ["SUCCESSFUL"] * count else None
+
+    wait_for(lambda: successful(1), timeout=180, what="the first deployment SUCCESSFUL")
+    second = {**TASKDEF, "containerDefinitions": [{**TASKDEF["containerDefinitions"][0], "cpu": 256}]}
+    ok(call(api, "register_task_definition", **second))
+    ok(call(api, "update_service", cluster=cluster, service="web", taskDefinition="web:2"))
+    new, old = wait_for(lambda: successful(2), timeout=180, what="the second deployment SUCCESSFUL")
+    prefix = f"arn:aws:ecs:us-east-1:000000000000:service-revision/{cluster}/web/"
+    assert new["targetServiceRevisionArn"].startswith(prefix)
+    wait_for(
+        lambda: (
+            len(
+                ok(call(api, "describe_services", cluster=cluster, services=["web"]))["services"][0][
+                    "deployments"
+                ]
+            )
+            == 1
+        ),
+        what="the old deployment gone from DescribeServices",
+    )
+    assert ok(
+        call(api, "list_service_deployments", cluster=cluster, service="web", status=["IN_PROGRESS"])
+    ) == {"serviceDeployments": []}
+    arns = [new["serviceDeploymentArn"], old["serviceDeploymentArn"]]
+    described = ok(call(api, "describe_service_deployments", serviceDeploymentArns=arns))
+    assert described["failures"] == []
+    assert [d["status"] for d in described["serviceDeployments"]] == ["SUCCESSFUL", "SUCCESSFUL"]
+    latest = described["serviceDeployments"][0]
+    assert [r["arn"] for r in latest["sourceServiceRevisions"]] == [old["targetServiceRevisionArn"]]
+    assert latest["targetServiceRevision"]["arn"] == new["targetServiceRevisionArn"]
+    assert latest["targetServiceRevision"]["runningTaskCount"] == 1
+    missing = prefix + "1"
+    revisions = ok(
+        call(
+            api,
+            "describe_service_revisions",
+            serviceRevisionArns=[new["targetServiceRevisionArn"], old["targetServiceRevisionArn"], missing],
+        )
+    )
+    assert [
+        (r["serviceRevisionArn"], r["taskDefinition"].rsplit("/", 1)[-1])
+        for r in revisions["serviceRevisions"]
+    ] == [
+        (new["targetServiceRevisionArn"], "web:2"),
+        (old["targetServiceRevisionArn"], "web:1"),
+    ]
+    assert revisions["failures"] == [{"arn": missing, "reason": "MISSING"}]
+
+
 def test_attributes_start_task_and_draining_steer_placement(
     kube: Kube, api: ApiServer, api_cluster: str
 ) -> None:
