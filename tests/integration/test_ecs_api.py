@@ -732,9 +732,13 @@ def test_delete_task_definitions_purges_revisions_once_unused(
     ok(call(api, "deregister_task_definition", taskDefinition="del:3"))
     ok(call(api, "delete_task_definitions", taskDefinitions=["del:3"]))
     wait_for(lambda: "error" in describe(3), timeout=60, what="del:3 purged")
+    # The spec of del:3 again: ECS registers a new revision rather than answering with the purged one.
+    container = {"name": "web", "image": "nginx:1.27", "cpu": 128, "memory": 256}
+    again = ok(call(api, "register_task_definition", family="del", containerDefinitions=[container]))
+    assert (again["taskDefinition"]["revision"], again["taskDefinition"]["status"]) == (4, "ACTIVE")
     container = {"name": "web", "image": "nginx:1.28", "cpu": 128, "memory": 256}
     again = ok(call(api, "register_task_definition", family="del", containerDefinitions=[container]))
-    assert again["taskDefinition"]["revision"] == 4
+    assert again["taskDefinition"]["revision"] == 5
 
 
 def test_aws_cli_with_a_minted_access_key(kube: Kube, api: ApiServer, namespace: str, unique: str) -> None:

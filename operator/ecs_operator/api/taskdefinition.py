@@ -199,6 +199,12 @@ class EcsTaskDefinitionSpec(
         "ACTIVE revision listed here stays ACTIVE. Not part of a revision.",
         json_schema_extra={"x-kubernetes-list-type": "set"},
     )
+    reregistrations: int = Field(
+        default=0,
+        ge=0,
+        description="RegisterTaskDefinition with an unchanged spec whose family's latest revision was deleted "
+        "(deletedRevisions) adds one here, so a new revision is registered, as ECS does. Not part of a revision.",
+    )
 
 
 class TaskDefinitionRevision(StatusModel):

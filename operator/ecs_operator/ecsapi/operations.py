@@ -29,7 +29,7 @@ from ecs_operator.kube import objects
 from ecs_operator.kube.errors import AlreadyExists, Conflict, NotFound
 from ecs_operator.kube.objects import CLUSTERS, INSTANCES, TASK_DEFINITIONS, TASKS, Obj
 from ecs_operator.names import CLIENT_REQUEST_ANNOTATION, CLIENT_TOKEN_LABEL, CLUSTER_LABEL
-from ecs_operator.reconcile.taskdefs import NOT_SNAPSHOTTED, ResolveError, parse_ref
+from ecs_operator.reconcile.taskdefs import NOT_SNAPSHOTTED, ResolveError, latest_deleted, parse_ref
 
 NODE_CLUSTER_LABEL = CLUSTER_LABEL
 """CreateCluster's nodes: those labelled with the cluster's name (what ECS_CLUSTER is to an agent)."""
@@ -198,7 +198,8 @@ def register_task_definition(params: Mapping[str, Any], call: Call) -> dict[str,
         before = int((current.get("status") or {}).get("revision") or 0)
         old = current.get("spec") or {}
         patch = {k: None for k in old if k not in spec and k not in NOT_SNAPSHOTTED} | spec
-        objects.patch(TASK_DEFINITIONS, family, {"spec": patch}, call.namespace)
+        written = objects.patch(TASK_DEFINITIONS, family, {"spec": patch}, call.namespace)
+        _register_again(current, written, call.namespace)
     deadline = time.monotonic() + call.wait
     while True:
         latest = objects.get(TASK_DEFINITIONS, family, call.namespace)
@@ -210,6 +211,20 @@ def register_task_definition(params: Mapping[str, Any], call: Call) -> dict[str,
     if not revision:
         raise ApiError("ServerException", f"The task definition {family} was not registered in time.")
     return {"taskDefinition": _describe_revision(call.namespace, f"{family}:{revision}", call.arns)}
+
+
+def _register_again(current: Obj, written: Obj, namespace: str) -> None:
+    """The spec did not change but the family's latest revision was deleted: raise
+    ``spec.reregistrations`` so the operator registers a new revision (ECS registers one on every
+    call; answering with a deleted revision would hand out one that cannot be used)."""
+    spec = written.get("spec") or {}
+    revisions = (written.get("status") or {}).get("revisions") or []
+    if (current.get("spec") or {}) != spec or not latest_deleted(
+        revisions, spec.get("deletedRevisions") or []
+    ):
+        return
+    again = {"spec": {"reregistrations": int(spec.get("reregistrations") or 0) + 1}}
+    objects.patch(TASK_DEFINITIONS, written["metadata"]["name"], again, namespace)
 
 
 def describe_task_definition(params: Mapping[str, Any], call: Call) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from ecs_operator.kube.objects import SERVICES, TASK_DEFINITIONS, TASKS, Obj
 from ecs_operator.names import GROUP, TIME_FORMAT, VERSION
 from ecs_operator.reconcile.conditions import set_condition
 from ecs_operator.reconcile.taskdefs import (
+    latest_deleted,
     next_revision,
     purgeable,
     references,
@@ -71,7 +72,9 @@ def register(body: Obj) -> tuple[str, str] | None:
     new_revision: int | None = None
     if problems:
         event = ("InvalidTaskDefinition", "; ".join(problems))
-    elif _latest_hash(namespace, family, status) == spec_hash(spec):
+    elif not latest_deleted(
+        status.get("revisions") or [], spec.get("deletedRevisions") or []
+    ) and _latest_hash(namespace, family, status) == spec_hash(spec):
         event = ("Unchanged", f"The spec matches revision {family}:{status.get('revision')}.")
     else:
         new_revision = next_revision(status.get("revisions") or [], spec.get("deletedRevisions") or [])

@@ -12,7 +12,9 @@ operator purges each (snapshot and status entry) once `purgeable` says nothing u
 (ECS: "until all the associated tasks and services have been terminated"). Why a list in the spec
 rather than deleting the revision at once: tasks and deployments still read the snapshot to start
 replacements, so it must outlive the request; and the list keeps the numbers of purged revisions
-taken, so `next_revision` never hands one out again (ECS keeps the family's numbering).
+taken, so `next_revision` never hands one out again (ECS keeps the family's numbering). When the
+latest number is a deleted one (`latest_deleted`), RegisterTaskDefinition with an unchanged spec
+raises `spec.reregistrations` (not snapshotted) so the operator registers a new revision.
 
 `validate` adds the rules admission (CEL) cannot express because they need ECS's unit parsing or
 the Fargate size table; its messages use ECS's wording.
@@ -30,7 +32,7 @@ from ecs_operator.api.fargate import find_fargate_unsupported, validate_fargate_
 from ecs_operator.api.units import UnitError, parse_ecs_cpu, parse_ecs_memory
 from ecs_operator.reconcile.validation import spec_problems
 
-NOT_SNAPSHOTTED = ("deregisteredRevisions", "deletedRevisions")
+NOT_SNAPSHOTTED = ("deregisteredRevisions", "deletedRevisions", "reregistrations")
 EC2_CPU_RANGE = (128, 196608)
 
 
@@ -103,6 +105,14 @@ def next_revision(revisions: Sequence[Mapping[str, Any]], taken: Sequence[int] =
     """One past every revision listed and every number `taken` (purged revisions keep theirs)."""
     listed = (int(r.get("revision", 0)) for r in revisions)
     return max((*listed, *(int(t) for t in taken)), default=0) + 1
+
+
+def latest_deleted(revisions: Sequence[Mapping[str, Any]], deleted: Sequence[int]) -> bool:
+    """The family's latest registered number is a deleted revision (DELETE_IN_PROGRESS or purged):
+    an unchanged spec must then register a new revision (`spec.reregistrations`) instead of
+    answering with it, as ECS registers one on every call."""
+    latest = next_revision(revisions, deleted) - 1
+    return latest > 0 and latest in {int(d) for d in deleted}
 
 
 def with_deregistrations(

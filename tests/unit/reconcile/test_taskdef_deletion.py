@@ -8,6 +8,7 @@ import pytest
 
 from ecs_operator.reconcile.taskdefs import (
     NOT_SNAPSHOTTED,
+    latest_deleted,
     next_revision,
     purgeable,
     references,
@@ -56,6 +57,26 @@ def test_next_revision_skips_purged_numbers() -> None:
     assert next_revision(revs(r2="ACTIVE"), [1]) == 3
     assert next_revision([], [5]) == 6
     assert next_revision([]) == 1
+
+
+@pytest.mark.parametrize(
+    ("revisions", "deleted", "expected"),
+    [
+        pytest.param(revs(r2="ACTIVE", r1="DELETE_IN_PROGRESS"), [1], False, id="older-deleted"),
+        pytest.param(revs(r2="DELETE_IN_PROGRESS", r1="ACTIVE"), [2], True, id="latest-deleting"),
+        pytest.param(revs(r2="INACTIVE"), [3], True, id="latest-purged"),
+        pytest.param(revs(r2="INACTIVE"), [], False, id="latest-deregistered-only"),
+        pytest.param([], [], False, id="new-family"),
+    ],
+)
+def test_latest_deleted_asks_for_a_new_revision(
+    revisions: list[dict[str, Any]], deleted: list[int], expected: bool
+) -> None:
+    assert latest_deleted(revisions, deleted) is expected
+
+
+def test_reregistrations_are_not_part_of_a_revision() -> None:
+    assert snapshot_of({"family": "web", "reregistrations": 2}) == {"family": "web"}
 
 
 def test_deleted_revisions_are_not_part_of_a_revision() -> None:
