@@ -462,6 +462,70 @@ def test_boto3_service_becomes_stable_and_scales(kube: Kube, api: ApiServer, api
     assert "spec.desiredCount: Required value" in results[11]["error"]["message"]
 
 
+def test_a_finished_deployment_stays_listed_with_its_service_revisions(
+    kube: Kube, api: ApiServer, api_cluster: str
+) -> None:
+    """UpdateService to a new revision: once rolled out, both deployments are listed SUCCESSFUL,
+    newest first, and describe the task definitions they rolled out, though the old one has left
+    DescribeServices' deployments."""
+    cluster = api_cluster
+    create_cluster(api, cluster)
+    ok(call(api, "register_task_definition", **TASKDEF))
+    ok(call(api, "create_service", cluster=cluster, serviceName="web", taskDefinition="web", desiredCount=1))
+
+    def successful(count: int) -> list[dict[str, Any]] | None:
+        listed = ok(call(api, "list_service_deployments", cluster=cluster, service="web"))[
+            "serviceDeployments"
+        ]
+        return listed if [d["status"] for d in listed] == ["SUCCESSFUL"] * count else None
+
+    wait_for(lambda: successful(1), timeout=180, what="the first deployment SUCCESSFUL")
+    second = {**TASKDEF, "containerDefinitions": [{**TASKDEF["containerDefinitions"][0], "cpu": 256}]}
+    ok(call(api, "register_task_definition", **second))
+    ok(call(api, "update_service", cluster=cluster, service="web", taskDefinition="web:2"))
+    new, old = wait_for(lambda: successful(2), timeout=180, what="the second deployment SUCCESSFUL")
+    prefix = f"arn:aws:ecs:us-east-1:000000000000:service-revision/{cluster}/web/"
+    assert new["targetServiceRevisionArn"].startswith(prefix)
+    wait_for(
+        lambda: (
+            len(
+                ok(call(api, "describe_services", cluster=cluster, services=["web"]))["services"][0][
+                    "deployments"
+                ]
+            )
+            == 1
+        ),
+        what="the old deployment gone from DescribeServices",
+    )
+    assert ok(
+        call(api, "list_service_deployments", cluster=cluster, service="web", status=["IN_PROGRESS"])
+    ) == {"serviceDeployments": []}
+    arns = [new["serviceDeploymentArn"], old["serviceDeploymentArn"]]
+    described = ok(call(api, "describe_service_deployments", serviceDeploymentArns=arns))
+    assert described["failures"] == []
+    assert [d["status"] for d in described["serviceDeployments"]] == ["SUCCESSFUL", "SUCCESSFUL"]
+    latest = described["serviceDeployments"][0]
+    assert [r["arn"] for r in latest["sourceServiceRevisions"]] == [old["targetServiceRevisionArn"]]
+    assert latest["targetServiceRevision"]["arn"] == new["targetServiceRevisionArn"]
+    assert latest["targetServiceRevision"]["runningTaskCount"] == 1
+    missing = prefix + "1"
+    revisions = ok(
+        call(
+            api,
+            "describe_service_revisions",
+            serviceRevisionArns=[new["targetServiceRevisionArn"], old["targetServiceRevisionArn"], missing],
+        )
+    )
+    assert [
+        (r["serviceRevisionArn"], r["taskDefinition"].rsplit("/", 1)[-1])
+        for r in revisions["serviceRevisions"]
+    ] == [
+        (new["targetServiceRevisionArn"], "web:2"),
+        (old["targetServiceRevisionArn"], "web:1"),
+    ]
+    assert revisions["failures"] == [{"arn": missing, "reason": "MISSING"}]
+
+
 def test_attributes_start_task_and_draining_steer_placement(
     kube: Kube, api: ApiServer, api_cluster: str
 ) -> None:
@@ -555,6 +619,32 @@ def test_attributes_start_task_and_draining_steer_placement(
         prefix + "worker-b1",
         prefix + "worker-c1",
     ]
+    listed = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            {"op": "list_container_instances", "params": {"cluster": cluster, "filter": f}}
+            for f in ("attribute:stack == blue", "task:group == spread", "not(task:group == spread)")
+        ]
+        + [
+            {"op": "list_container_instances", "params": {"cluster": cluster, "status": "DRAINING"}},
+            {
+                "op": "list_container_instances",
+                "params": {"cluster": cluster, "status": "ACTIVE", "filter": "not(attribute:stack exists)"},
+            },
+            {"op": "list_container_instances", "params": {"cluster": cluster, "filter": "stack == blue"}},
+        ],
+    )
+    assert [ok(r)["containerInstanceArns"] for r in listed[:5]] == [
+        [prefix + "worker-b1"],
+        [prefix + "worker-b1", prefix + "worker-c1"],
+        [prefix + "worker-a1"],
+        [prefix + "worker-a1"],
+        [prefix + "worker-c1"],
+    ]
+    assert listed[5]["error"]["code"] == "InvalidParameterException"
+    assert "column 1" in listed[5]["error"]["message"]
     leaving = boto3_calls(
         api.endpoint,
         KEY,
@@ -579,6 +669,76 @@ def test_attributes_start_task_and_draining_steer_placement(
     assert leaving[2]["error"]["code"] == "InvalidParameterException"
     assert "ecs-operator.dev/cluster" not in kube.get_json("node", "worker-c1")["metadata"]["labels"]
     wait_for_instance(api, cluster, "worker-c1", "INACTIVE")
+
+
+def test_delete_task_definitions_purges_revisions_once_unused(
+    kube: Kube, api: ApiServer, api_cluster: str, namespace: str
+) -> None:
+    cluster = api_cluster
+    create_cluster(api, cluster)
+    arn = "arn:aws:ecs:us-east-1:000000000000:task-definition/"
+    for image in ("nginx:1.25", "nginx:1.26", "nginx:1.27"):
+        container = {"name": "web", "image": image, "cpu": 128, "memory": 256}
+        ok(call(api, "register_task_definition", family="del", containerDefinitions=[container]))
+    ran = ok(call(api, "run_task", cluster=cluster, taskDefinition="del:2"))["tasks"]
+    assert len(ran) == 1
+    results = boto3_calls(
+        api.endpoint,
+        KEY,
+        SECRET,
+        [
+            {"op": "deregister_task_definition", "params": {"taskDefinition": "del:1"}},
+            {"op": "deregister_task_definition", "params": {"taskDefinition": arn + "del:2"}},
+            {
+                "op": "delete_task_definitions",
+                "params": {"taskDefinitions": ["del:1", arn + "del:2", "del:3", "del", "nope:1"]},
+            },
+            {"op": "delete_task_definitions", "params": {"taskDefinitions": [f"del:{i}" for i in range(11)]}},
+        ],
+    )
+    deleted = ok(results[2])
+    assert [(t["taskDefinitionArn"], t["status"]) for t in deleted["taskDefinitions"]] == [
+        (arn + "del:1", "DELETE_IN_PROGRESS"),
+        (arn + "del:2", "DELETE_IN_PROGRESS"),
+    ]
+    assert deleted["taskDefinitions"][1]["containerDefinitions"][0]["image"] == "nginx:1.26"
+    assert [(f["arn"], f["reason"].split(".")[0]) for f in deleted["failures"]] == [
+        (arn + "del:3", "The specified task definition is still in ACTIVE status"),
+        ("del", "The specified task definition identifier is invalid"),
+        (arn + "nope:1", "The specified task definition does not exist"),
+    ]
+    assert results[3]["error"]["code"] == "InvalidParameterException"
+
+    def describe(revision: int) -> dict[str, Any]:
+        return call(api, "describe_task_definition", taskDefinition=f"del:{revision}")
+
+    # del:1 is used by nothing: purged; del:2 stays DELETE_IN_PROGRESS while its task is not STOPPED.
+    wait_for(lambda: "error" in describe(1), timeout=60, what="del:1 purged")
+    assert describe(1)["error"] == {
+        "code": "ClientException",
+        "message": "Unable to describe task definition.",
+    }
+    gone = kube.kubectl("get", "configmap", "ecstd.del.1", "-n", namespace, check=False)
+    assert gone.returncode != 0 and "NotFound" in gone.stderr
+    assert ok(describe(2))["taskDefinition"]["status"] == "DELETE_IN_PROGRESS"
+    listing = ok(call(api, "list_task_definitions", familyPrefix="del", status="DELETE_IN_PROGRESS"))
+    assert listing["taskDefinitionArns"] == [arn + "del:2"]
+    refused = call(api, "run_task", cluster=cluster, taskDefinition="del:2")
+    assert "error" in refused or ok(refused)["failures"], refused
+
+    ok(call(api, "stop_task", cluster=cluster, task=ran[0]["taskArn"], reason="done"))
+    wait_for(lambda: "error" in describe(2), timeout=120, what="del:2 purged after its task stopped")
+    # The family's numbers go on past purged revisions, even the latest one.
+    ok(call(api, "deregister_task_definition", taskDefinition="del:3"))
+    ok(call(api, "delete_task_definitions", taskDefinitions=["del:3"]))
+    wait_for(lambda: "error" in describe(3), timeout=60, what="del:3 purged")
+    # The spec of del:3 again: ECS registers a new revision rather than answering with the purged one.
+    container = {"name": "web", "image": "nginx:1.27", "cpu": 128, "memory": 256}
+    again = ok(call(api, "register_task_definition", family="del", containerDefinitions=[container]))
+    assert (again["taskDefinition"]["revision"], again["taskDefinition"]["status"]) == (4, "ACTIVE")
+    container = {"name": "web", "image": "nginx:1.28", "cpu": 128, "memory": 256}
+    again = ok(call(api, "register_task_definition", family="del", containerDefinitions=[container]))
+    assert again["taskDefinition"]["revision"] == 5
 
 
 def test_aws_cli_with_a_minted_access_key(kube: Kube, api: ApiServer, namespace: str, unique: str) -> None:

@@ -242,6 +242,48 @@ class Deployment(StatusModel):
     updated_at: datetime | None = Field(default=None, description="When it last changed.")
 
 
+class ServiceDeploymentStatus(StrEnum):
+    """ECS's status of a service deployment (ListServiceDeployments, DescribeServiceDeployments)."""
+
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCESSFUL = "SUCCESSFUL"
+    STOPPED = "STOPPED"
+    ROLLBACK_IN_PROGRESS = "ROLLBACK_IN_PROGRESS"
+    ROLLBACK_SUCCESSFUL = "ROLLBACK_SUCCESSFUL"
+
+
+class DeploymentRollback(StatusModel):
+    """A circuit-breaker rollback away from this deployment."""
+
+    reason: str = Field(description="Why it was rolled back.")
+    started_at: datetime = Field(description="When the rollback began.")
+    target: str = Field(description="The deployment id whose service revision it rolled back to.")
+
+
+class DeploymentRecord(StatusModel):
+    """One deployment as ECS's service deployment history shows it, with the service revision it
+    rolled out (the revision's id is the deployment's number). Kept after the deployment has left
+    ``deployments`` (reconcile.service.history)."""
+
+    id: str = Field(description="Deployment id, ecs-svc/<number>.")
+    status: ServiceDeploymentStatus = Field(description="ECS's service deployment status.")
+    status_reason: str | None = Field(default=None, description="Why it is in that status.")
+    task_definition: str = Field(description="The family:revision it rolled out.")
+    launch_type: LaunchType | None = Field(default=None, description="The service's launch type then.")
+    capacity_provider_strategy: list[CapacityProviderStrategyItem] | None = Field(
+        default=None, max_length=20, description="The service's capacity provider strategy then."
+    )
+    load_balancers: list[LoadBalancer] = Field(
+        default_factory=list, max_length=5, description="The service's load balancers then."
+    )
+    sources: list[str] = Field(
+        default_factory=list, max_length=20, description="Ids of the deployments it replaced."
+    )
+    created_at: datetime = Field(description="When it was created (and started).")
+    finished_at: datetime | None = Field(default=None, description="When it finished; absent while running.")
+    rollback: DeploymentRollback | None = Field(default=None, description="Its rollback, if any.")
+
+
 class ServiceEvent(StatusModel):
     """A service event message, as DescribeServices shows them."""
 
@@ -301,6 +343,11 @@ class EcsServiceStatus(StatusModel):
     pending_count: int | None = Field(default=None, ge=0, description="Tasks in PENDING.")
     deployments: list[Deployment] = Field(default_factory=list, description="Deployments, PRIMARY first.")
     events: list[ServiceEvent] = Field(default_factory=list, description="Events, newest first, at most 100.")
+    deployment_history: list[DeploymentRecord] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Service deployments, newest first: every listed one and the last 10 finished ones.",
+    )
     conditions: list[Condition] = conditions_field()
     scheduler: SchedulerMemory | None = Field(
         default=None, description="The service scheduler's memory between passes (operator-owned)."

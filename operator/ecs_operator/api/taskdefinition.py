@@ -190,6 +190,21 @@ class EcsTaskDefinitionSpec(
         "registers no new revision.",
         json_schema_extra={"x-kubernetes-list-type": "set"},
     )
+    deleted_revisions: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list,
+        max_length=10000,
+        description="DeleteTaskDefinitions: revisions listed here that are INACTIVE turn DELETE_IN_PROGRESS; "
+        "each is purged (its snapshot deleted, its entry dropped from status.revisions) once no task "
+        "that is not STOPPED and no service deployment uses it. Their numbers are never reused. An "
+        "ACTIVE revision listed here stays ACTIVE. Not part of a revision.",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+    reregistrations: int = Field(
+        default=0,
+        ge=0,
+        description="RegisterTaskDefinition with an unchanged spec whose family's latest revision was deleted "
+        "(deletedRevisions) adds one here, so a new revision is registered, as ECS does. Not part of a revision.",
+    )
 
 
 class TaskDefinitionRevision(StatusModel):

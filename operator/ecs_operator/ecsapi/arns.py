@@ -9,6 +9,7 @@ Formats (ECS's long ARN format)::
     arn:aws:ecs:<region>:<account>:service/<cluster>/<service>
     arn:aws:ecs:<region>:<account>:capacity-provider/<name>
     arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<deployment number>
+    arn:aws:ecs:<region>:<account>:service-revision/<cluster>/<service>/<deployment number>
 
 Region and account are the server's (``--region``, ``--account-id``); the namespace is not in
 the ARN: it is the access key's (see `server`), like an AWS account is the credentials'.
@@ -44,6 +45,9 @@ class Arns:
 
     def service_deployment(self, cluster: str, service: str, number: str) -> str:
         return self._arn(f"service-deployment/{cluster}/{service}/{number}")
+
+    def service_revision(self, cluster: str, service: str, number: str) -> str:
+        return self._arn(f"service-revision/{cluster}/{service}/{number}")
 
     def capacity_provider(self, name: str) -> str:
         return self._arn(f"capacity-provider/{name}")

@@ -22,20 +22,22 @@ from ecs_operator.api.taskdefinition import EcsTaskDefinitionSpec
 from ecs_operator.cli import commands
 from ecs_operator.cli import instances as cinst
 from ecs_operator.cli import tasks as ctasks
-from ecs_operator.ecsapi import views
+from ecs_operator.ecsapi import instance_filter, taskdef_deletion, views
 from ecs_operator.ecsapi.arns import Arns, instance_id, resource_id
 from ecs_operator.ecsapi.errors import ApiError, from_ecs_error, invalid
 from ecs_operator.kube import objects
-from ecs_operator.kube.errors import AlreadyExists, NotFound
+from ecs_operator.kube.errors import AlreadyExists, Conflict, NotFound
 from ecs_operator.kube.objects import CLUSTERS, INSTANCES, TASK_DEFINITIONS, TASKS, Obj
 from ecs_operator.names import CLIENT_REQUEST_ANNOTATION, CLIENT_TOKEN_LABEL, CLUSTER_LABEL
-from ecs_operator.reconcile.taskdefs import ResolveError, parse_ref
+from ecs_operator.reconcile.taskdefs import NOT_SNAPSHOTTED, ResolveError, latest_deleted, parse_ref
 
 NODE_CLUSTER_LABEL = CLUSTER_LABEL
 """CreateCluster's nodes: those labelled with the cluster's name (what ECS_CLUSTER is to an agent)."""
 TOKEN_LABEL = CLIENT_TOKEN_LABEL
 REQUEST_ANNOTATION = CLIENT_REQUEST_ANNOTATION
 TOKEN_REUSED = "The clientToken was already used with a different request."
+UNDESCRIBABLE = "Unable to describe task definition."
+MAX_CONFLICTS = 3
 PLACEMENT_WAIT = 10.0
 TASKDEF_KEYS = tuple(f.alias or name for name, f in EcsTaskDefinitionSpec.model_fields.items())
 
@@ -178,7 +180,7 @@ def register_task_definition(params: Mapping[str, Any], call: Call) -> dict[str,
     revision, which this waits for (bounded). Fields the objects do not have are not kept."""
     family = str(views.require(params, "family"))
     views.require(params, "containerDefinitions")
-    spec = {k: params[k] for k in TASKDEF_KEYS if k in params and k != "deregisteredRevisions"}
+    spec = {k: params[k] for k in TASKDEF_KEYS if k in params and k not in NOT_SNAPSHOTTED}
     try:
         current: Obj | None = objects.get(TASK_DEFINITIONS, family, call.namespace)
     except NotFound:
@@ -195,8 +197,9 @@ def register_task_definition(params: Mapping[str, Any], call: Call) -> dict[str,
     else:
         before = int((current.get("status") or {}).get("revision") or 0)
         old = current.get("spec") or {}
-        patch = {k: None for k in old if k not in spec and k != "deregisteredRevisions"} | spec
-        objects.patch(TASK_DEFINITIONS, family, {"spec": patch}, call.namespace)
+        patch = {k: None for k in old if k not in spec and k not in NOT_SNAPSHOTTED} | spec
+        written = objects.patch(TASK_DEFINITIONS, family, {"spec": patch}, call.namespace)
+        _register_again(current, written, call.namespace)
     deadline = time.monotonic() + call.wait
     while True:
         latest = objects.get(TASK_DEFINITIONS, family, call.namespace)
@@ -210,9 +213,28 @@ def register_task_definition(params: Mapping[str, Any], call: Call) -> dict[str,
     return {"taskDefinition": _describe_revision(call.namespace, f"{family}:{revision}", call.arns)}
 
 
+def _register_again(current: Obj, written: Obj, namespace: str) -> None:
+    """The spec did not change but the family's latest revision was deleted: raise
+    ``spec.reregistrations`` so the operator registers a new revision (ECS registers one on every
+    call; answering with a deleted revision would hand out one that cannot be used)."""
+    spec = written.get("spec") or {}
+    revisions = (written.get("status") or {}).get("revisions") or []
+    if (current.get("spec") or {}) != spec or not latest_deleted(
+        revisions, spec.get("deletedRevisions") or []
+    ):
+        return
+    again = {"spec": {"reregistrations": int(spec.get("reregistrations") or 0) + 1}}
+    objects.patch(TASK_DEFINITIONS, written["metadata"]["name"], again, namespace)
+
+
 def describe_task_definition(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    """A revision in any status, DELETE_IN_PROGRESS included (ECS); a purged or unknown one, or a
+    family without an ACTIVE revision, is ECS's ClientException "Unable to describe task definition."."""
     text = resource_id(str(views.require(params, "taskDefinition")), "task-definition")
-    return {"taskDefinition": _describe_revision(call.namespace, text, call.arns)}
+    try:
+        return {"taskDefinition": _describe_revision(call.namespace, text, call.arns)}
+    except (cinst.EcsError, NotFound) as exc:
+        raise ApiError("ClientException", UNDESCRIBABLE) from exc
 
 
 def list_task_definitions(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
@@ -265,6 +287,60 @@ def deregister_task_definition(params: Mapping[str, Any], call: Call) -> dict[st
     )
     view = views.task_definition_view(family, revision, snapshot, "INACTIVE", None, call.arns)
     return {"taskDefinition": view}
+
+
+def delete_task_definitions(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    """`taskdef_deletion` decides; each family with accepted revisions gets them added to its
+    ``spec.deletedRevisions`` (compare-and-swap, retried on a conflict). The operator marks them
+    DELETE_IN_PROGRESS and purges each once nothing uses it (`reconcile.taskdefs`)."""
+    families: dict[str, Obj | None] = {}
+
+    def revisions_of(family: str) -> list[dict[str, Any]] | None:
+        if family not in families:
+            try:
+                families[family] = objects.get(TASK_DEFINITIONS, family, call.namespace)
+            except NotFound:
+                families[family] = None
+        obj = families[family]
+        return None if obj is None else _revisions(obj)
+
+    decided = taskdef_deletion.plan(taskdef_deletion.references(params), revisions_of)
+    deleted = []
+    for family, revision in decided.accepted:
+        try:
+            view = _describe_revision(call.namespace, f"{family}:{revision}", call.arns)
+        except cinst.EcsError:  # purged between the read and now
+            decided.failures.append(
+                taskdef_deletion.Failure(family, taskdef_deletion.NOT_FOUND, family, revision)
+            )
+            continue
+        deleted.append(view | {"status": "DELETE_IN_PROGRESS"})
+    for family, numbers in decided.by_family().items():
+        _add_deleted(family, numbers, families[family], call.namespace)
+    failures = [
+        views.failure(
+            call.arns.task_definition(f.family, f.revision) if f.family and f.revision else f.given, f.reason
+        )
+        for f in decided.failures
+    ]
+    return {"taskDefinitions": deleted, "failures": failures}
+
+
+def _add_deleted(family: str, numbers: list[int], obj: Obj | None, namespace: str) -> None:
+    for _ in range(MAX_CONFLICTS):
+        if obj is None:
+            obj = objects.get(TASK_DEFINITIONS, family, namespace)
+        gone = sorted({*((obj.get("spec") or {}).get("deletedRevisions") or []), *numbers})
+        patch = {
+            "metadata": {"resourceVersion": obj["metadata"]["resourceVersion"]},
+            "spec": {"deletedRevisions": gone},
+        }
+        try:
+            objects.patch(TASK_DEFINITIONS, family, patch, namespace)
+            return
+        except Conflict:
+            obj = None
+    raise ApiError("ServerException", f"The task definition family {family} kept changing; try again.", 500)
 
 
 # ---- tasks -----------------------------------------------------------------------------------------
@@ -450,7 +526,7 @@ def instance_view(obj: Mapping[str, Any], cluster: str, arns: Arns) -> dict[str,
             cluster, instance_id(cluster, obj["metadata"]["name"])
         ),
         "ec2InstanceId": status.get("ec2InstanceId") or spec.get("nodeName"),
-        "status": status.get("status") or spec.get("status") or "ACTIVE",
+        "status": instance_filter.instance_status(obj),
         "agentConnected": bool(status.get("agentConnected")),
         "runningTasksCount": int(status.get("runningTasksCount") or 0),
         "pendingTasksCount": int(status.get("pendingTasksCount") or 0),
@@ -462,14 +538,12 @@ def instance_view(obj: Mapping[str, Any], cluster: str, arns: Arns) -> dict[str,
 
 
 def list_container_instances(params: Mapping[str, Any], call: Call) -> dict[str, Any]:
+    """`status` and `filter` (the cluster query language) as ECS applies them: `instance_filter`."""
     cluster = cluster_name(params)
+    status = instance_filter.check_status(params.get("status"))
+    expression = instance_filter.parse_filter(params.get("filter"))  # parsed once, before any read
     cluster_must_exist(cluster)
-    wanted = params.get("status")
-    names = sorted(
-        o["metadata"]["name"]
-        for o in list_cluster_instances(cluster)
-        if not wanted or ((o.get("status") or {}).get("status") or "ACTIVE") == wanted
-    )
+    names = instance_filter.listed(list_cluster_instances(cluster), status, expression)
     arns = [call.arns.container_instance(cluster, instance_id(cluster, n)) for n in names]
     chunk, token = views.page(arns, params.get("nextToken"), params.get("maxResults"))
     return {"containerInstanceArns": chunk, **({"nextToken": token} if token else {})}
@@ -507,6 +581,7 @@ OPERATIONS: dict[str, Operation] = {
     "ListTaskDefinitions": list_task_definitions,
     "ListTaskDefinitionFamilies": list_task_definition_families,
     "DeregisterTaskDefinition": deregister_task_definition,
+    "DeleteTaskDefinitions": delete_task_definitions,
     "RunTask": run_task,
     "StartTask": start_task,
     "StopTask": stop_task,

@@ -8,13 +8,14 @@ racing to register the same revision meet on AlreadyExists and compare contents.
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from kubernetes import client
 
 from ecs_operator.api.meta import owner_reference
 from ecs_operator.kube.client import as_model, clients
-from ecs_operator.kube.errors import AlreadyExists, map_api_errors
+from ecs_operator.kube.errors import AlreadyExists, NotFound, map_api_errors
 from ecs_operator.kube.views import Obj
 from ecs_operator.names import FAMILY_LABEL, REVISION_LABEL
 from ecs_operator.reconcile.taskdefs import revision_object_name, snapshot_of, spec_hash
@@ -27,6 +28,11 @@ HASH_KEY = "specHash"
 def _read(namespace: str, name: str) -> Obj:
     cm = clients().core.read_namespaced_config_map(name, namespace)
     return {"data": dict(cm.data or {})}
+
+
+@map_api_errors
+def _delete(namespace: str, name: str) -> None:
+    clients().core.delete_namespaced_config_map(name, namespace)
 
 
 @map_api_errors
@@ -60,3 +66,9 @@ def store_revision(namespace: str, family: str, revision: int, spec: Obj, owner_
     except AlreadyExists:
         _, existing = read_revision(namespace, family, revision)
         return existing == digest
+
+
+def delete_revision(namespace: str, family: str, revision: int) -> None:
+    """Purge a DELETE_IN_PROGRESS revision's snapshot (gone already is fine: purging is idempotent)."""
+    with contextlib.suppress(NotFound):
+        _delete(namespace, revision_object_name(family, revision))

@@ -7,6 +7,15 @@ up by exactly one, never reused, even after deregistration. A reference is `fami
 turns revisions INACTIVE: running tasks go on, nothing new starts from them; that field is not
 part of the snapshot, so deregistering never registers a revision.
 
+`spec.deletedRevisions` (DeleteTaskDefinitions) turns INACTIVE revisions DELETE_IN_PROGRESS; the
+operator purges each (snapshot and status entry) once `purgeable` says nothing uses it any more
+(ECS: "until all the associated tasks and services have been terminated"). Why a list in the spec
+rather than deleting the revision at once: tasks and deployments still read the snapshot to start
+replacements, so it must outlive the request; and the list keeps the numbers of purged revisions
+taken, so `next_revision` never hands one out again (ECS keeps the family's numbering). When the
+latest number is a deleted one (`latest_deleted`), RegisterTaskDefinition with an unchanged spec
+raises `spec.reregistrations` (not snapshotted) so the operator registers a new revision.
+
 `validate` adds the rules admission (CEL) cannot express because they need ECS's unit parsing or
 the Fargate size table; its messages use ECS's wording.
 """
@@ -23,7 +32,7 @@ from ecs_operator.api.fargate import find_fargate_unsupported, validate_fargate_
 from ecs_operator.api.units import UnitError, parse_ecs_cpu, parse_ecs_memory
 from ecs_operator.reconcile.validation import spec_problems
 
-NOT_SNAPSHOTTED = ("deregisteredRevisions",)
+NOT_SNAPSHOTTED = ("deregisteredRevisions", "deletedRevisions", "reregistrations")
 EC2_CPU_RANGE = (128, 196608)
 
 
@@ -92,22 +101,69 @@ def resolve(ref: TaskDefinitionRef, revisions: Sequence[Mapping[str, Any]]) -> i
     return ref.revision
 
 
-def next_revision(revisions: Sequence[Mapping[str, Any]]) -> int:
-    return max((int(r.get("revision", 0)) for r in revisions), default=0) + 1
+def next_revision(revisions: Sequence[Mapping[str, Any]], taken: Sequence[int] = ()) -> int:
+    """One past every revision listed and every number `taken` (purged revisions keep theirs)."""
+    listed = (int(r.get("revision", 0)) for r in revisions)
+    return max((*listed, *(int(t) for t in taken)), default=0) + 1
+
+
+def latest_deleted(revisions: Sequence[Mapping[str, Any]], deleted: Sequence[int]) -> bool:
+    """The family's latest registered number is a deleted revision (DELETE_IN_PROGRESS or purged):
+    an unchanged spec must then register a new revision (`spec.reregistrations`) instead of
+    answering with it, as ECS registers one on every call."""
+    latest = next_revision(revisions, deleted) - 1
+    return latest > 0 and latest in {int(d) for d in deleted}
 
 
 def with_deregistrations(
-    revisions: Sequence[Mapping[str, Any]], deregistered: Sequence[int], now: str
+    revisions: Sequence[Mapping[str, Any]],
+    deregistered: Sequence[int],
+    now: str,
+    deleted: Sequence[int] = (),
 ) -> list[dict[str, Any]]:
-    """Mark the listed revisions INACTIVE (once; a deregistered revision stays INACTIVE)."""
+    """Mark the deregistered revisions INACTIVE (once; a deregistered revision stays INACTIVE), then
+    the deleted ones that are INACTIVE DELETE_IN_PROGRESS (an ACTIVE one is not deleted: ECS
+    refuses it, and a hand-written spec gets the same rule)."""
     out = []
     for r in revisions:
         item = dict(r)
-        if int(item["revision"]) in deregistered and item.get("status") == "ACTIVE":
+        number = int(item["revision"])
+        if number in deregistered and item.get("status") == "ACTIVE":
             item["status"] = "INACTIVE"
             item["deregisteredAt"] = now
+        if number in deleted and item.get("status") == "INACTIVE":
+            item["status"] = "DELETE_IN_PROGRESS"
         out.append(item)
     return out
+
+
+def references(tasks: Sequence[Mapping[str, Any]], services: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The ``family:revision`` references that keep a DELETE_IN_PROGRESS revision from being purged:
+    the revision of every task that is not STOPPED (a task not launched yet: its spec's, when it
+    names a revision), and of every service's spec, deployments and last completed deployment (a
+    rollback starts tasks from it)."""
+    used: set[str] = set()
+    for task in tasks:
+        status = task.get("status") or {}
+        if status.get("lastStatus") == "STOPPED":
+            continue
+        used.add(str(status.get("taskDefinition") or (task.get("spec") or {}).get("taskDefinition") or ""))
+    for service in services:
+        status = service.get("status") or {}
+        used.add(str((service.get("spec") or {}).get("taskDefinition") or ""))
+        used.update(str(d.get("taskDefinition") or "") for d in status.get("deployments") or [])
+        completed = (status.get("scheduler") or {}).get("lastCompleted") or {}
+        used.add(str(completed.get("taskDefinition") or ""))
+    return {ref for ref in used if ":" in ref}
+
+
+def purgeable(family: str, revisions: Sequence[Mapping[str, Any]], used: set[str]) -> list[int]:
+    """The family's DELETE_IN_PROGRESS revisions that nothing in `used` (`references`) names."""
+    return sorted(
+        int(r["revision"])
+        for r in revisions
+        if r.get("status") == "DELETE_IN_PROGRESS" and f"{family}:{int(r['revision'])}" not in used
+    )
 
 
 def task_size(spec: Mapping[str, Any]) -> tuple[int | None, int | None]:

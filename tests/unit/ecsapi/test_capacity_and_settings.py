@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ecs_operator.ecsapi import capacity, deployments, settings, views
+from ecs_operator.ecsapi import capacity, settings, views
 from ecs_operator.ecsapi.arns import Arns
 from ecs_operator.ecsapi.errors import ApiError
 from ecs_operator.ecsapi.operations import Call, request_digest
@@ -257,73 +257,3 @@ def test_the_readme_table_lists_88_operations_and_says_which_are_answered() -> N
     assert len(table) == 88
     answered = {n for n, state in table.items() if state != "no"}
     assert answered == set(ALL_OPERATIONS)
-
-
-@pytest.mark.parametrize(
-    ("record", "status"),
-    [
-        pytest.param(
-            {"status": "PRIMARY", "rolloutState": "IN_PROGRESS"}, ("IN_PROGRESS", None), id="rolling"
-        ),
-        pytest.param({"status": "PRIMARY", "rolloutState": "COMPLETED"}, ("SUCCESSFUL", None), id="done"),
-        pytest.param(
-            {"status": "PRIMARY", "rolloutState": "FAILED", "rolloutStateReason": "circuit breaker"},
-            ("STOPPED", "circuit breaker"),
-            id="failed",
-        ),
-        pytest.param(
-            {"status": "ACTIVE", "rolloutState": "IN_PROGRESS"},
-            ("STOPPED", deployments.SUPERSEDED),
-            id="replaced",
-        ),
-    ],
-)
-def test_service_deployment_status(record: dict[str, Any], status: tuple[str, str | None]) -> None:
-    assert deployments.deployment_status(record) == status
-
-
-def test_a_service_deployment_described() -> None:
-    service = {
-        "metadata": {"name": "web"},
-        "spec": {
-            "cluster": "prod",
-            "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": True}},
-        },
-    }
-    record = {
-        "id": "ecs-svc/42",
-        "status": "PRIMARY",
-        "rolloutState": "COMPLETED",
-        "desiredCount": 3,
-        "runningCount": 3,
-        "createdAt": "2026-12-03T07:00:00Z",
-        "updatedAt": "2026-12-03T07:01:00Z",
-    }
-    assert deployments.detail(service, record, CALL.arns) == {
-        "serviceDeploymentArn": "arn:aws:ecs:eu-west-1:123456789012:service-deployment/prod/web/42",
-        "serviceArn": "arn:aws:ecs:eu-west-1:123456789012:service/prod/web",
-        "clusterArn": "arn:aws:ecs:eu-west-1:123456789012:cluster/prod",
-        "createdAt": 1796281200.0,
-        "startedAt": 1796281200.0,
-        "finishedAt": 1796281260.0,
-        "updatedAt": 1796281260.0,
-        "status": "SUCCESSFUL",
-        "targetServiceRevision": {"requestedTaskCount": 3, "runningTaskCount": 3, "pendingTaskCount": 0},
-        "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": True}},
-        "deploymentCircuitBreaker": {"status": "MONITORING"},
-    }
-
-
-@pytest.mark.parametrize(
-    "arn",
-    [
-        "arn:aws:ecs:r:a:service/prod/web",
-        "arn:aws:ecs:r:a:service-deployment/prod/web",
-        "arn:aws:ecs:r:a:service-deployment/prod//42",
-        "ecs-svc/42",
-    ],
-)
-def test_bad_service_deployment_arns_are_refused(arn: str) -> None:
-    with pytest.raises(ApiError) as err:
-        deployments.parse_arn(arn)
-    assert err.value.code == "InvalidParameterException"

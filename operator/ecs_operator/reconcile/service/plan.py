@@ -15,6 +15,7 @@ Steps, in order (each one's rules are in its module's docstring):
 | 5    | naming         | deterministic names for the tasks to start                              |
 | 6    | deployments    | counters, ACTIVE/INACTIVE, COMPLETED                                    |
 | 7    | events         | messages, suppression, newest first, at most 100                        |
+| 7b   | history        | the deployment history (ListServiceDeployments), bounded                |
 | 8    | here           | service status (ACTIVE / DRAINING / INACTIVE, counters), re-check time  |
 
 Counters (§3.7) [I]: ``runningCount`` counts lastStatus RUNNING; ``pendingCount`` counts
@@ -34,7 +35,7 @@ from ecs_operator.api import DeploymentStatus, EcsService, EcsServiceStatus, Rol
 from ecs_operator.lifecycle import HealthStatus
 from ecs_operator.placement import ClusterSnapshot, TaskRequest
 
-from . import backoff, breaker, deployments, events, rebalance
+from . import backoff, breaker, deployments, events, history, rebalance
 from .bounds import bounds_for
 from .context import Buckets, Context, Gates
 from .daemon import desired_count, plan_daemon, survey
@@ -194,6 +195,7 @@ def _plan(
         pending_count=sum(1 for t in ctx.tasks if t.last_status in PENDING_STATES),
         deployments=list(listed),
         events=list(emitted.events),
+        deployment_history=history.record(previous.deployment_history, listed, spec, now),
         conditions=list(previous.conditions),
     )
     recheck = _recheck(
