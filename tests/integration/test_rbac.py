@@ -165,6 +165,8 @@ def test_the_token_has_exactly_the_chart_role(admin: Kube, release: Release, tmp
     assert (
         can(as_sa, "create", "configmaps") and can(as_sa, "list", "nodes") and can(as_sa, "create", "events")
     )
+    # A revision's ConfigMap is never updated; it is deleted when DeleteTaskDefinitions' purge ends it.
+    assert can(as_sa, "delete", "configmaps") and not can(as_sa, "update", "configmaps")
     # The Leases, in the release namespace only (the Role); namespace labels, read-only.
     assert can(as_sa, "update", "leases") and can(as_sa, "create", "leases") and can(as_sa, "list", "leases")
     assert not can(as_sa, "update", "leases", "--namespace=default")
@@ -176,7 +178,6 @@ def test_the_token_has_exactly_the_chart_role(admin: Kube, release: Release, tmp
     assert not can(as_sa, "get", "secrets")
     assert not can(as_sa, "update", "ecstasks")
     assert not can(as_sa, "patch", "ecscontainerinstances")  # spec belongs to people (PutAttributes)
-    assert not can(as_sa, "delete", "configmaps")  # revisions are immutable
     assert not can(as_sa, "patch", "nodes")
     assert not can(as_sa, "create", "customresourcedefinitions")
 
