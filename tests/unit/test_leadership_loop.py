@@ -123,6 +123,21 @@ def test_two_replicas_split_then_the_survivor_takes_over(store: Store) -> None:
     assert set(b.epochs) == CLUSTERS  # every cluster it took over is resynced
 
 
+def test_a_restarted_replica_takes_its_former_leases_as_acquisitions(store: Store) -> None:
+    """Restarted within the leases' duration (SIGKILL, same identity): the leases still name it.
+    It does not own them until it renews them, and the renewal is an acquisition: it asks for the
+    resync that wakes the clusters' sleeping schedules (make chaos seed 8: an occurrence missed)."""
+    tick(replica("op-a", CLUSTERS), T0, startup=True)
+    again = replica("op-a", CLUSTERS)  # the new process: nothing held, no epochs
+    tick(again, T0 + timedelta(seconds=1), startup=True)  # its first look, before the daemons run
+    tick(again, T0 + timedelta(seconds=20))
+    assert all(owns(again, c) for c in CLUSTERS)
+    assert set(again.epochs) == CLUSTERS
+    epochs = dict(again.epochs)
+    tick(again, T0 + timedelta(seconds=40))  # a plain renewal later: no new resync
+    assert again.epochs == epochs
+
+
 def test_a_lost_compare_and_swap_means_not_holding(store: Store) -> None:
     a = replica("op-a", {"alpha"})
     tick(a, T0, startup=True)

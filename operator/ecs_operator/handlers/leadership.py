@@ -151,6 +151,7 @@ def tick(startup: bool = False, now: datetime | None = None) -> None:
         clusters = set(STATE.clusters)
     by_cluster = rl.leases_by_cluster(clusters, records)
     decision = rl.decide(STATE.identity, now, clusters, by_cluster, STATE.members, STATE.renew_every)
+    before = set(STATE.held)
     for cluster in list(STATE.held):
         if cluster not in decision.holding:
             STATE.held.pop(cluster, None)  # taken by someone else, or about to be released
@@ -166,6 +167,14 @@ def tick(startup: bool = False, now: datetime | None = None) -> None:
         with _one_cluster(cluster):
             if not _write(cluster, STATE.identity, now, by_cluster.get(cluster)):
                 STATE.held.pop(cluster, None)
+            elif cluster not in before:
+                # A lease that names this identity but that this process did not hold: its
+                # previous incarnation's (a restart within the lease's duration). Taking it is an
+                # acquisition: without the wake, a schedule whose first round found the cluster
+                # not owned slept on, and an occurrence was never launched (make chaos, seed 8).
+                log.info(f"leases: acquired cluster {cluster}, held by this identity before a restart")
+                if not startup:
+                    _acquired(cluster)
     for cluster in decision.acquire:
         with _one_cluster(cluster):
             if _write(cluster, STATE.identity, now, by_cluster.get(cluster)):
