@@ -102,6 +102,12 @@ class Indices:
             str(i["metadata"]["name"]): i for i in snapshots.merged(self.instances.get(cluster, ()), cluster)
         }
 
+    def instance(self, cluster: str, name: str) -> dict[str, Any] | None:
+        """One instance, the newest copy this process has: a node's event must not merge the
+        whole cluster (at 1,000 nodes that was 17 % of the operator's CPU in a fill, py-spy)."""
+        cached = next((i for i in self.instances.get(cluster, ()) if i["metadata"]["name"] == name), None)
+        return (snapshots.merged([cached]) if cached is not None else [snapshots.latest(name)])[0]
+
 
 def sync_node_for_cluster(
     cluster: str,
@@ -111,8 +117,8 @@ def sync_node_for_cluster(
     known: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """`known`: the cluster's instances by name (`Indices.instances_of`), when the caller has them."""
-    if known is None:
-        known = idx.instances_of(cluster)
+    name = instance_name(cluster, node_name)
+    current = known.get(name) if known is not None else idx.instance(cluster, name)
     node = _one(idx.nodes.get(node_name))
     labels = (node or {}).get("metadata", {}).get("labels") or {}
     launch_type = None if node is None else selected_launch_type(plain(cluster_info["spec"]), labels)
@@ -125,7 +131,7 @@ def sync_node_for_cluster(
         selected=launch_type is not None,
         pods=pods,
         launch_type=launch_type,
-        current=known.get(instance_name(cluster, node_name)),
+        current=current,
     )
     if synced is not None:
         snapshots.remember(synced)

@@ -91,6 +91,8 @@ def test_next_wall_times_agree_with_croniter(aws: str, start: datetime) -> None:
             expected = theirs.get_next(datetime)
         except CroniterBadDateError:  # nothing within croniter's 50-year search
             assume(False)
+        if expected.year > 2199:  # past AWS's year field (1970–2199): no occurrence there
+            assume(False)
         assert cursor is not None
         cursor = ours.next_wall_time(cursor)
         assert cursor == expected, aws
