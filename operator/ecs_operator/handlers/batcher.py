@@ -11,7 +11,7 @@ handlers on a thread pool) queue it for its cluster and block; one worker per cl
 3. plans the rest together (`reconcile.batch`: one engine call per group of equal requests, on
    one snapshot that carries the batch's earlier placements, so a burst spreads as one RunTask
    with a count would; StartTask targets, capacity providers, the daemons' reservations);
-4. commits the claims grouped by instance, the instances' writes at once (`_each`): one
+4. commits the claims grouped by instance, the instances' writes at once (`fanout`): one
    compare-and-swap write per instance carrying all
    the batch's claims there, with the resourceVersion read (`kube.claims.commit_many`); on 409
    that instance is re-read and each claim re-checked (`reconcile.ledger.refit`): what still fits
@@ -27,13 +27,13 @@ own threads, concurrently. Safety is unchanged: the claims are still compare-and
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from ecs_operator.handlers import daemons, snapshots
 from ecs_operator.handlers import task_launch as tl
+from ecs_operator.handlers.fanout import Fanout
 from ecs_operator.handlers.task_launch import Launched
 from ecs_operator.kube import claims, objects
 from ecs_operator.kube.errors import Conflict, NotFound
@@ -80,8 +80,7 @@ class _Queue:
 
 _guard = threading.Lock()
 _queues: dict[str, _Queue] = {}
-COMMITTERS = 16
-_committers = ThreadPoolExecutor(max_workers=COMMITTERS, thread_name_prefix="claim-commit")
+_committers = Fanout("claim-commit")  # a batch's claim writes, one per instance
 
 
 def launch(task: Obj, instances: list[Obj]) -> Launched:
@@ -234,7 +233,7 @@ def _round(
             current=by_name[name],
         )
 
-    for (name, uids), outcome in zip(groups, _each(commit, groups), strict=True):
+    for (name, uids), outcome in zip(groups, _committers.each(commit, groups), strict=True):
         if isinstance(outcome, NotFound):  # deleted since the snapshot: plan its tasks again without it
             snapshots.forget(name)
             by_name.pop(name, None)
@@ -258,31 +257,6 @@ def _round(
     if reread:
         by_name = _read_all(cluster)
     return again, by_name
-
-
-T = TypeVar("T")
-G = TypeVar("G")
-
-
-def _each(fn: Callable[[G], T], groups: list[G]) -> list[T | Exception]:
-    """`fn` of each group, `COMMITTERS` at a time; an error is returned in its group's place.
-
-    Why concurrent: each instance's claims are one compare-and-swap write, independent of the
-    other instances'. One after the other, a batch spread over 100 instances made 100 round trips
-    in a row while every other task of the cluster waited for the batch; py-spy showed the batch's
-    placer 95 % of its time in those writes and the handler threads waiting on it (issue 15).
-    A batch on one instance stays on the caller's thread.
-    """
-    if len(groups) <= 1:
-        out: list[T | Exception] = []
-        for group in groups:
-            try:
-                out.append(fn(group))
-            except Exception as exc:
-                out.append(exc)
-        return out
-    futures = [_committers.submit(fn, group) for group in groups]
-    return [f.exception() or f.result() for f in futures]  # type: ignore[misc]
 
 
 def _claim_object(ticket: _Ticket, claim: Claim) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from ecs_operator.api import EcsService, EcsTask, ServiceEvent, to_wire
 from ecs_operator.handlers import daemons, leadership, service_reads, tenancy
 from ecs_operator.handlers import task_launch as tl
 from ecs_operator.handlers.badinput import BAD_INPUT, describe, first_time, reports_bad_input
+from ecs_operator.handlers.fanout import Fanout
 from ecs_operator.handlers.service_reads import API, Reads
 from ecs_operator.handlers.tasks import provider_spec
 from ecs_operator.handlers.tasks import write_status as write_task_status
@@ -84,10 +85,7 @@ _last_start: dict[tuple[str, str], float] = {}
 _latest: dict[tuple[str, str], tuple[InstancesOf, Reads]] = {}
 _guard = threading.Lock()
 _executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="service-pass")
-WRITERS = 16
-"""Task creates and stops one pass makes at once (bounded: a pass of 1,000 starts must not open
-1,000 connections)."""
-_writes = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="service-write")
+_writes = Fanout("service-write")  # a pass's task creates and stops
 log = logging.getLogger(__name__)
 
 
@@ -251,36 +249,16 @@ def _deregister(service: Obj, tasks: dict[str, Obj], stops: tuple[TaskStop, ...]
                 klb.set_target(namespace, str(pod), False)
 
 
-def _all_at_once(writes: list[Callable[[], None]]) -> None:
-    """Run a pass's task writes `WRITERS` at a time; the first error is raised once all are done
-    (each write is idempotent: the next pass makes the ones that failed).
-
-    Why not one after the other: a write's round trip waits on the API server and, in a busy
-    process, on the GIL after it. In a fill of 1,000 tasks (bench/e2e_bench.py, task states
-    polled every few seconds) the tasks appeared at about 12 a second while their placement kept
-    up with them: the pass's creates, one at a time, were the bound (issue 15).
-    """
-    if len(writes) <= 1:
-        for write in writes:
-            write()
-        return
-    futures = [_writes.submit(write) for write in writes]
-    errors = [f.exception() for f in futures]
-    first = next((e for e in errors if e is not None), None)
-    if first is not None:
-        raise first
-
-
 def apply(service: Obj, tasks: list[Obj], result: ServicePlan) -> Obj | None:
     """Create, stop, register targets, then write the status (none when nothing in it changed)."""
     meta = service["metadata"]
     by_name = {t["metadata"]["name"]: t for t in tasks}
     providers = _providers(service, tasks, len(result.starts))
-    _all_at_once(
+    _writes.all(
         [partial(_start, service, start, p) for start, p in zip(result.starts, providers, strict=True)]
     )
     _deregister(service, by_name, result.stops)
-    _all_at_once([partial(_stop, by_name, stop) for stop in result.stops])
+    _writes.all([partial(_stop, by_name, stop) for stop in result.stops])
     _sync_targets(service, tasks, {stop.name for stop in result.stops})
     current = service.get("status") or {}
     status = to_wire(result.status)
